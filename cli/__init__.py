@@ -1,0 +1,1 @@
+"""The `petpro` admin CLI: the outermost layer."""

@@ -1,0 +1,1 @@
+"""In-memory adapters for every port: fast tests and runnable examples. Not durable."""

@@ -1,0 +1,69 @@
+"""A transactional in-memory store: each unit of work edits a copy and swaps it in on commit.
+
+Units of work on one store run one at a time (an asyncio lock), which makes them
+serializable; a rollback simply drops the copy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Generic, Self, TypeVar
+
+from petpro_core.shared.events import Event
+
+State = TypeVar("State")
+
+
+@dataclass
+class InMemoryStore(Generic[State]):
+    state: State
+    outbox: list[Event] = field(default_factory=list)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class InMemoryUnitOfWork(Generic[State]):
+    def __init__(self, store: InMemoryStore[State]) -> None:
+        self._store = store
+        self._working: State | None = None
+        self._pending: list[Event] = []
+
+    @property
+    def working(self) -> State:
+        if self._working is None:
+            raise RuntimeError("use the unit of work inside `async with`")
+        return self._working
+
+    async def __aenter__(self) -> Self:
+        await self._store.lock.acquire()
+        self._working = copy.deepcopy(self._store.state)
+        self._pending = []
+        self._bind(self._working)
+        return self
+
+    def _bind(self, working: State) -> None:
+        """Point the repositories at the working copy."""
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.rollback()
+        self._store.lock.release()
+
+    def record(self, *events: Event) -> None:
+        self._pending.extend(events)
+
+    async def commit(self) -> None:
+        self._store.state = copy.deepcopy(self.working)
+        self._store.outbox.extend(self._pending)
+        self._pending = []
+
+    async def rollback(self) -> None:
+        self._working = copy.deepcopy(self._store.state)
+        self._pending = []
+        self._bind(self._working)

@@ -1,0 +1,1 @@
+"""Redis Streams event bus (consumer groups): built by the event-backbone issue."""

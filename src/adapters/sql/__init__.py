@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 adapters: PostgreSQL (one schema per context) and embedded SQLite."""

@@ -1,0 +1,1 @@
+"""Auth context: user identity, credentials and sessions, roles and permissions, pets."""

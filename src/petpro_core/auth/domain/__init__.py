@@ -1,0 +1,1 @@
+"""Auth domain model: users, pets, refresh sessions and the rules that govern them."""

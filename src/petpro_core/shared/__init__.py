@@ -1,0 +1,1 @@
+"""Shared kernel: identifiers, clock, money, errors, events, message bus, unit of work."""

@@ -1,0 +1,3 @@
+"""Vendor context: vendors, supply catalogue, purchase orders and shipments.
+
+Built by its own issue; the package exists so the architecture contracts cover it."""

@@ -1,0 +1,1 @@
+"""Composition roots: settings, containers, the HTTP app and the workers."""

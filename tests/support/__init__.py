@@ -1,0 +1,1 @@
+"""Test helpers shared by every tier: fakes, builders and server probes."""
