@@ -1,0 +1,111 @@
+"""dependency-injector containers: one per bounded context, and the application's.
+
+Adapters are picked from settings. Providers are lazy: building a container connects to
+nothing; the first use of a database creates its engine.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from dependency_injector import containers, providers
+
+from adapters.memory.auth import InMemoryAuthUnitOfWork, in_memory_auth_store
+from adapters.memory.unit_of_work import InMemoryStore
+from adapters.security.passwords import Argon2Parameters, Argon2PasswordHasher, ZxcvbnPasswordStrength
+from adapters.security.tokens import JwtTokenIssuer, TokenSettings
+from petpro_core.auth.domain.throttling import ThrottleRule
+from petpro_core.auth.handlers import AuthDependencies, AuthHandlers, AuthRules
+from petpro_core.auth.ports import AuthUnitOfWorkFactory
+from petpro_core.shared.clock import SystemClock
+from petpro_core.shared.messagebus import MessageBus
+from runtimes.databases import Databases
+from runtimes.keys import load_signing_key
+from runtimes.settings import Settings, StorageKind
+
+
+def _auth_unit_of_work(
+    settings: Settings, databases: Databases, memory_store: InMemoryStore  # type: ignore[type-arg]
+) -> AuthUnitOfWorkFactory:
+    if settings.storage_for("auth") is StorageKind.MEMORY:
+        return lambda: InMemoryAuthUnitOfWork(memory_store)
+    from adapters.sql.auth.unit_of_work import SqlAuthUnitOfWork  # TODO(top-level once landed)
+
+    database = databases.for_context("auth")
+    return lambda: SqlAuthUnitOfWork(database)
+
+
+def _auth_rules(settings: Settings) -> AuthRules:
+    window = timedelta(seconds=settings.login_failure_window_seconds)
+    return AuthRules(
+        refresh_token_ttl=timedelta(days=settings.refresh_token_ttl_days),
+        account_throttle=ThrottleRule(settings.login_max_failures_per_account, window),
+        address_throttle=ThrottleRule(settings.login_max_failures_per_address, window),
+    )
+
+
+class AuthContainer(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    clock = providers.Dependency()
+    databases = providers.Dependency(instance_of=Databases)
+
+    memory_store = providers.Singleton(in_memory_auth_store)
+    unit_of_work = providers.Singleton(_auth_unit_of_work, settings, databases, memory_store)
+    hasher = providers.Singleton(
+        Argon2PasswordHasher,
+        providers.Factory(
+            Argon2Parameters,
+            memory_cost_kib=settings.provided.argon2_memory_kib,
+            time_cost=settings.provided.argon2_time_cost,
+            parallelism=settings.provided.argon2_parallelism,
+        ),
+    )
+    strength = providers.Singleton(ZxcvbnPasswordStrength)
+    tokens = providers.Singleton(
+        JwtTokenIssuer,
+        providers.Singleton(load_signing_key, settings),
+        providers.Factory(
+            TokenSettings,
+            issuer=settings.provided.jwt_issuer,
+            audience=settings.provided.jwt_audience,
+            access_token_ttl=settings.provided.access_token_ttl,
+        ),
+    )
+    handlers = providers.Singleton(
+        AuthHandlers,
+        providers.Factory(
+            AuthDependencies,
+            uow=unit_of_work,
+            hasher=hasher,
+            strength=strength,
+            tokens=tokens,
+            clock=clock,
+            rules=providers.Factory(_auth_rules, settings),
+        ),
+    )
+
+
+def _build_bus(auth: AuthHandlers) -> MessageBus:
+    bus = MessageBus()
+    auth.register(bus)
+    return bus
+
+
+class ApplicationContainer(containers.DeclarativeContainer):
+    settings = providers.Singleton(Settings)
+    clock = providers.Singleton(SystemClock)
+    databases = providers.Singleton(Databases, settings)
+
+    auth = providers.Container(AuthContainer, settings=settings, clock=clock, databases=databases)
+
+    bus = providers.Singleton(_build_bus, auth.handlers)
+
+
+def build_container(settings: Settings | None = None, *, clock: object | None = None) -> ApplicationContainer:
+    """The composition root. Tests pass their own settings (and clock)."""
+    container = ApplicationContainer()
+    if settings is not None:
+        container.settings.override(providers.Object(settings))
+    if clock is not None:
+        container.clock.override(providers.Object(clock))
+    return container

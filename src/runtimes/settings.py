@@ -1,0 +1,114 @@
+"""Configuration from `PETPRO_*` environment variables (pydantic-settings).
+
+With no configuration at all PetPro runs all-in-one: SQLite files under `./petpro-data`,
+an in-process relay, a signing key generated into the data directory on first start.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MEMORY_URL = "memory://"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class StorageKind(StrEnum):
+    MEMORY = "memory"
+    SQLITE = "sqlite"
+    POSTGRESQL = "postgresql"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PETPRO_", extra="ignore", frozen=True)
+
+    env: Environment = Field(
+        Environment.DEVELOPMENT,
+        description="`production` refuses generated keys and never migrates implicitly.",
+    )
+    data_dir: Path = Field(Path("petpro-data"), description="Where the embedded SQLite files and generated keys live.")
+    database_url: str | None = Field(
+        None,
+        description="postgresql://… for PostgreSQL, sqlite:///… for SQLite, memory:// for throw-away "
+        "in-memory storage. Default: SQLite under the data directory.",
+    )
+    auth_database_url: str | None = Field(None, description="Overrides database_url for the auth context.")
+    redis_url: str | None = Field(None, description="Redis Streams event bus (used by the event backbone).")
+
+    jwt_private_key: SecretStr | None = Field(None, description="Ed25519 private key, PEM (PKCS#8).")
+    jwt_private_key_file: Path | None = Field(
+        None, description="File with the Ed25519 PEM key. Default: <data_dir>/jwt-ed25519.pem, generated in development."
+    )
+    jwt_issuer: str = "petpro"
+    jwt_audience: str = "petpro-api"
+    access_token_ttl_seconds: int = Field(900, ge=60, le=3600)
+    refresh_token_ttl_days: int = Field(14, ge=1, le=90)
+
+    login_max_failures_per_account: int = Field(10, ge=1)
+    login_max_failures_per_address: int = Field(100, ge=1)
+    login_failure_window_seconds: int = Field(900, ge=1)
+
+    argon2_memory_kib: int = Field(19_456, ge=1024, description="OWASP: 19 MiB with 2 iterations.")
+    argon2_time_cost: int = Field(2, ge=1)
+    argon2_parallelism: int = Field(1, ge=1)
+
+    cors_allow_origins: list[str] = Field(default_factory=list)
+    rate_limit_per_minute: int = Field(
+        120, ge=0, description="Requests per client address per minute on /auth/*; 0 turns it off."
+    )
+    auto_migrate: bool | None = Field(
+        None,
+        description="Apply migrations when `petpro serve` starts. Default: yes on embedded SQLite "
+        "in development, no otherwise.",
+    )
+
+    @model_validator(mode="after")
+    def _check_urls(self) -> Settings:
+        for url in (self.database_url, self.auth_database_url):
+            if url is not None:
+                storage_kind(url)
+        return self
+
+    def database_url_for(self, context: str) -> str:
+        override = getattr(self, f"{context}_database_url", None)
+        return override or self.database_url or sqlite_url_in(self.data_dir)
+
+    def storage_for(self, context: str) -> StorageKind:
+        return storage_kind(self.database_url_for(context))
+
+    @property
+    def should_auto_migrate(self) -> bool:
+        if self.auto_migrate is not None:
+            return self.auto_migrate
+        return self.env is Environment.DEVELOPMENT and self.storage_for("auth") is StorageKind.SQLITE
+
+    @property
+    def access_token_ttl(self) -> timedelta:
+        return timedelta(seconds=self.access_token_ttl_seconds)
+
+    @property
+    def jwt_key_path(self) -> Path:
+        return self.jwt_private_key_file or self.data_dir / "jwt-ed25519.pem"
+
+
+def sqlite_url_in(data_dir: Path) -> str:
+    return f"sqlite:///{(data_dir / 'petpro.db').resolve()}"
+
+
+def storage_kind(url: str) -> StorageKind:
+    scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
+    if url == MEMORY_URL:
+        return StorageKind.MEMORY
+    if scheme == "sqlite":
+        return StorageKind.SQLITE
+    if scheme in {"postgresql", "postgres"}:
+        return StorageKind.POSTGRESQL
+    raise ValueError(f"unsupported database URL scheme {scheme!r}: use postgresql://, sqlite:/// or memory://")
