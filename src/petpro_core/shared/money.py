@@ -31,6 +31,8 @@ class Money:
 
     @classmethod
     def of(cls, amount: str | int | Decimal, currency: str) -> Money:
+        if isinstance(amount, float):  # Decimal(1.5) is exact: refuse floats before converting
+            raise TypeError("Money amounts are Decimal, int or text; never float")
         try:
             return cls(Decimal(amount), currency)
         except InvalidOperation as exc:
