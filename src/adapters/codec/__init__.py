@@ -1,0 +1,1 @@
+"""Codecs at the edge: events to and from JSON-able payloads (pydantic stays out of the core)."""

@@ -1,0 +1,136 @@
+"""The auth context's tables, all in schema `auth` (a PostgreSQL schema; an attached SQLite file).
+
+The Alembic migrations under `adapters/sql/migrations/auth` create exactly this; a test
+compares them with `alembic.autogenerate.compare_metadata`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    func,
+)
+
+from adapters.sql.column_types import ExactDecimal, Json, UtcDateTime
+
+SCHEMA = "auth"
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(schema=SCHEMA, naming_convention=NAMING_CONVENTION)
+
+# Integrity errors are translated by these names (PostgreSQL reports the constraint name;
+# SQLite names the index for expression indexes and `table.column` otherwise).
+USERS_EMAIL_UNIQUE = "uq_users_email_lower"
+PETS_MICROCHIP_UNIQUE = "uq_pets_microchip"
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("email", Text(), nullable=False),
+    Column("display_name", Text(), nullable=False),
+    Column("password_hash", Text(), nullable=False),
+    Column("roles", Json, nullable=False),  # sorted array of role names
+    Column("language", String(16), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("version", Integer(), nullable=False),
+)
+Index(USERS_EMAIL_UNIQUE, func.lower(users.c.email), unique=True)
+Index("ix_users_created_at_id", users.c.created_at, users.c.id)
+
+pets = Table(
+    "pets",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("owner_id", Uuid(), nullable=False, index=True),
+    Column("name", Text(), nullable=False),
+    Column("species", String(32), nullable=False),
+    Column("breed", Text(), nullable=True),
+    Column("sex", String(16), nullable=False),
+    Column("date_of_birth", Date(), nullable=True),
+    Column("weight_kg", ExactDecimal(), nullable=True),
+    Column("microchip", String(15), nullable=True),
+    Column("notes", Text(), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("version", Integer(), nullable=False),
+    UniqueConstraint("microchip", name=PETS_MICROCHIP_UNIQUE),
+)
+Index("ix_pets_created_at_id", pets.c.created_at, pets.c.id)
+
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("family_id", Uuid(), nullable=False, index=True),
+    Column("user_id", Uuid(), nullable=False, index=True),
+    Column("issued_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("used_at", UtcDateTime(), nullable=True),
+    Column("revoked_at", UtcDateTime(), nullable=True),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column(
+        "id",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    Column("key", Text(), nullable=False, index=True),
+    Column("at", UtcDateTime(), nullable=False),
+)
+
+# The transactional outbox: written by the unit of work in the same transaction as the
+# change, read by the relay. `position` orders rows for the relay (an identity column on
+# PostgreSQL; the unit of work numbers rows on SQLite, whose writers are serialised).
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Uuid(), primary_key=True),  # the event id
+    Column(
+        "position",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        Identity(),
+        nullable=False,
+        unique=True,
+    ),
+    Column("event_type", String(200), nullable=False),
+    Column("event_name", String(200), nullable=False),
+    Column("event_version", Integer(), nullable=False),
+    Column("aggregate_type", String(100), nullable=False),
+    Column("aggregate_id", Uuid(), nullable=False),
+    Column("aggregate_version", Integer(), nullable=False),
+    Column("occurred_at", UtcDateTime(), nullable=False),
+    Column("payload", Json, nullable=False),
+    Column("headers", Json, nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("published_at", UtcDateTime(), nullable=True),
+)
+Index(
+    "ix_outbox_unpublished",
+    outbox.c.position,
+    postgresql_where=outbox.c.published_at.is_(None),
+    sqlite_where=outbox.c.published_at.is_(None),
+)

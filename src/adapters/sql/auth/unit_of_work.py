@@ -1,0 +1,81 @@
+"""The auth unit of work on SQL: one connection, one transaction, the outbox in it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.sql.auth.repositories import (
+    SqlLoginFailureLog,
+    SqlPetRepository,
+    SqlRefreshTokenRepository,
+    SqlUserRepository,
+)
+from adapters.sql.auth.tables import outbox
+from adapters.sql.database import SqlDatabase
+from adapters.sql.outbox import write_outbox
+from petpro_core.shared.events import Event
+
+
+class SqlAuthUnitOfWork:
+    """`async with` opens a connection; the transaction begins with the first statement.
+
+    `commit` writes the recorded events to `auth.outbox` and commits them with the change;
+    `rollback` drops both. After either, the unit of work can be used again inside the same
+    block (a new transaction begins with the next statement). Leaving the block rolls back
+    whatever was not committed and returns the connection to the pool.
+    """
+
+    def __init__(self, database: SqlDatabase) -> None:
+        self._database = database
+        self._connection: AsyncConnection | None = None
+        self._pending: list[Event] = []
+        self.users = SqlUserRepository(self._require_connection)
+        self.pets = SqlPetRepository(self._require_connection)
+        self.refresh_tokens = SqlRefreshTokenRepository(self._require_connection)
+        self.login_failures = SqlLoginFailureLog(self._require_connection)
+
+    def _require_connection(self) -> AsyncConnection:
+        if self._connection is None:
+            raise RuntimeError("use the unit of work inside `async with`")
+        return self._connection
+
+    async def __aenter__(self) -> Self:
+        if self._connection is not None:
+            raise RuntimeError("this unit of work is already open")
+        self._connection = await self._database.engine.connect()
+        self._pending = []
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        self._pending = []
+        if connection is None:
+            return
+        try:
+            if connection.in_transaction():
+                await connection.rollback()
+        finally:
+            await connection.close()
+
+    def record(self, *events: Event) -> None:
+        self._pending.extend(events)
+
+    async def commit(self) -> None:
+        connection = self._require_connection()
+        await write_outbox(connection, outbox, self._pending)
+        await connection.commit()
+        self._pending = []
+
+    async def rollback(self) -> None:
+        connection = self._require_connection()
+        self._pending = []
+        if connection.in_transaction():
+            await connection.rollback()
