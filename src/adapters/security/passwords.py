@@ -46,8 +46,9 @@ class Argon2PasswordHasher:
 
 class ZxcvbnPasswordStrength:
     # zxcvbn's cost grows with length; past this many characters a passphrase is strong
-    # by length alone, and estimating it would only hand attackers a CPU lever.
-    _ESTIMATE_PREFIX = 100
+    # by length alone, and estimating it would only hand attackers a CPU lever. zxcvbn 4.5
+    # also raises ValueError past 72 characters (its `max_length`), so never pass more.
+    _ESTIMATE_PREFIX = 72
 
     def score(self, password: str, user_inputs: list[str]) -> int:
         result = zxcvbn(password[: self._ESTIMATE_PREFIX], user_inputs=user_inputs)
