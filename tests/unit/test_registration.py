@@ -18,6 +18,11 @@ from tests.unit.builders import login, register
 STRONG_12 = "xk4mq9vt2wpz"
 
 
+def full_width(text: str) -> str:
+    """The same text as typed on a Japanese keyboard: full-width letters and spaces."""
+    return "".join("\u3000" if ch == " " else chr(ord(ch) + 0xFEE0) for ch in text)
+
+
 def _stored_users(store: InMemoryStore) -> list:  # type: ignore[type-arg]
     return list(store.state.users.values())
 
@@ -122,13 +127,13 @@ async def test_a_password_containing_the_email_local_part_is_rejected(
 
 async def test_nfkc_normalisation_lets_a_full_width_variant_log_in(harness: AuthHarness) -> None:
     await register(harness.bus, password="correct horse battery staple")
-    full_width = "ｃｏｒｒｅｃｔ\u3000ｈｏｒｓｅ\u3000ｂａｔｔｅｒｙ\u3000ｓｔａｐｌｅ"
-    assert full_width != "correct horse battery staple"
-    assert (await login(harness.bus, password=full_width)).access_token
+    variant = full_width("correct horse battery staple")
+    assert variant != "correct horse battery staple"
+    assert (await login(harness.bus, password=variant)).access_token
 
 
 async def test_full_width_registration_matches_an_ascii_login(harness: AuthHarness) -> None:
-    await register(harness.bus, password="ｔａｎｇｅｒｉｎｅ ｌａｎｔｅｒｎ ｖｅｌｖｅｔ")
+    await register(harness.bus, password=full_width("tangerine lantern velvet"))
     assert (await login(harness.bus, password="tangerine lantern velvet")).access_token
 
 
@@ -146,7 +151,7 @@ async def test_long_passwords_are_not_truncated(harness: AuthHarness) -> None:
 
 
 async def test_display_name_is_normalised_and_trimmed(harness: AuthHarness) -> None:
-    user = await register(harness.bus, display_name="  Ａｎｎ  Owner ")
+    user = await register(harness.bus, display_name=f"  {full_width('Ann')}  Owner ")
     assert user.display_name == "Ann  Owner"
 
 
