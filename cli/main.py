@@ -1,3 +1,207 @@
-import typer
+"""`petpro`: serve the API, manage the database schema, administer users."""
 
-app = typer.Typer()
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+
+from cli.app_group import OneLineErrorsGroup
+from cli.errors import EXIT_USAGE, fail, guarded
+from cli.session import run
+from petpro_core.auth.commands import ChangeRoles, FindUserByEmail, ListUsers, RegisterUser
+from petpro_core.auth.domain.roles import OPERATOR, Role
+from petpro_core.auth.domain.users import User
+from petpro_core.shared.pagination import PageRequest
+from runtimes.containers import ApplicationContainer, build_container
+from runtimes.keys import load_signing_key
+from runtimes.schema import SchemaStatus, prepare_schema, schema_status, upgrade_all
+from runtimes.settings import StorageKind
+
+app = typer.Typer(
+    name="petpro",
+    cls=OneLineErrorsGroup,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="PetPro: the pet-care platform backend. Configure with PETPRO_* environment variables.",
+)
+db_app = typer.Typer(no_args_is_help=True, help="Database schema migrations (Alembic).")
+users_app = typer.Typer(no_args_is_help=True, help="Administer users and roles.")
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+
+console = Console()
+
+
+@app.command()
+@guarded
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="HTTP worker processes.")] = 1,
+) -> None:
+    """Start the HTTP API. On the embedded default it applies migrations first."""
+    container = build_container()
+    settings = container.settings()
+    load_signing_key(settings)  # fail fast on a bad key; generate it once, before workers start
+    databases = container.databases()
+    if settings.storage_for("auth") is not StorageKind.MEMORY:
+        prepare_schema(settings, databases)
+    storage = settings.database_url_for("auth") if settings.storage_for("auth") is not StorageKind.SQLITE else f"SQLite in {settings.data_dir.resolve()}"
+    typer.echo(f"PetPro API on http://{host}:{port} (docs at /schema; storage: {_redact(storage)})")
+    uvicorn.run(
+        "runtimes.http.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
+
+
+@db_app.command("upgrade")
+@guarded
+def db_upgrade() -> None:
+    """Apply every pending migration of every context."""
+    container = build_container()
+    _print_schema(upgrade_all(container.databases()))
+
+
+@db_app.command("current")
+@guarded
+def db_current() -> None:
+    """Show each context's schema revision and whether it is up to date."""
+    container = build_container()
+    _print_schema(schema_status(container.databases()))
+
+
+@users_app.command("create-admin")
+@guarded
+def users_create_admin(
+    email: Annotated[str, typer.Option(help="The administrator's e-mail.")],
+    display_name: Annotated[str, typer.Option(help="Name shown in the app.")] = "Administrator",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create a user with the admin role (password from a hidden prompt or stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+    async def create(container: ApplicationContainer) -> User:
+        command = RegisterUser(
+            email=email,
+            display_name=display_name,
+            password=password,
+            roles=frozenset({Role.ADMIN, Role.PET_OWNER}),
+        )
+        result: User = await container.bus().execute(command)
+        return result
+
+    user = run(create)
+    typer.echo(f"created admin {user.email} ({user.id})")
+
+
+@users_app.command("list")
+@guarded
+def users_list(
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+) -> None:
+    """List users as a table."""
+
+    async def fetch(container: ApplicationContainer):  # type: ignore[no-untyped-def]
+        return await container.bus().execute(
+            ListUsers(actor=OPERATOR, page=PageRequest(limit=limit, offset=offset))
+        )
+
+    page = run(fetch)
+    table = Table(title=f"Users {offset + 1 if page.items else 0}–{offset + len(page.items)} of {page.total}")
+    for column in ("id", "email", "display name", "roles", "language", "created"):
+        table.add_column(column)
+    for user in page.items:
+        table.add_row(
+            str(user.id),
+            user.email,
+            user.display_name,
+            ", ".join(sorted(role.value for role in user.roles)),
+            user.language.value,
+            user.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+        )
+    console.print(table)
+
+
+@users_app.command("grant")
+@guarded
+def users_grant(
+    email: Annotated[str, typer.Argument(help="The user's e-mail.")],
+    roles: Annotated[list[str], typer.Argument(help=f"Roles: {', '.join(r.value for r in Role)}.")],
+) -> None:
+    """Grant roles to a user."""
+    _change_roles(email, grant=_parse_roles(roles))
+
+
+@users_app.command("revoke")
+@guarded
+def users_revoke(
+    email: Annotated[str, typer.Argument(help="The user's e-mail.")],
+    roles: Annotated[list[str], typer.Argument(help=f"Roles: {', '.join(r.value for r in Role)}.")],
+) -> None:
+    """Revoke roles from a user."""
+    _change_roles(email, revoke=_parse_roles(roles))
+
+
+def _change_roles(
+    email: str, *, grant: frozenset[Role] = frozenset(), revoke: frozenset[Role] = frozenset()
+) -> None:
+    async def change(container: ApplicationContainer) -> User:
+        bus = container.bus()
+        user: User = await bus.execute(FindUserByEmail(actor=OPERATOR, email=email))
+        changed: User = await bus.execute(
+            ChangeRoles(actor=OPERATOR, user_id=user.id, grant=grant, revoke=revoke)
+        )
+        return changed
+
+    user = run(change)
+    typer.echo(f"{user.email}: {', '.join(sorted(role.value for role in user.roles))}")
+
+
+def _parse_roles(raw: list[str]) -> frozenset[Role]:
+    roles = set()
+    for value in raw:
+        try:
+            roles.add(Role(value))
+        except ValueError:
+            allowed = ", ".join(role.value for role in Role)
+            fail(f"unknown role {value!r}; choose from: {allowed}", EXIT_USAGE)
+    return frozenset(roles)
+
+
+def _print_schema(statuses: list[SchemaStatus]) -> None:
+    if not statuses:
+        typer.echo("no SQL-backed contexts (storage is memory://)")
+        return
+    table = Table(title="Database schema")
+    for column in ("context", "current", "head", "status"):
+        table.add_column(column)
+    for status in statuses:
+        state = "[green]up to date[/]" if status.up_to_date else "[yellow]behind[/]"
+        table.add_row(status.context, status.current or "—", status.head, state)
+    console.print(table)
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a database URL before printing it."""
+    if "://" in url and "@" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
+    return url
+

@@ -8,7 +8,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from adapters.security.tokens import generate_private_key_pem, load_private_key
-from runtimes.settings import Environment, Settings
+from runtimes.settings import Environment, Settings, StorageKind
 
 
 class KeyConfigurationError(RuntimeError):
@@ -21,6 +21,9 @@ def load_signing_key(settings: Settings) -> Ed25519PrivateKey:
     path = settings.jwt_key_path
     if path.exists():
         return _parse(path.read_bytes(), str(path))
+    if settings.storage_for("auth") is StorageKind.MEMORY:
+        # Throw-away storage, throw-away key: tokens could not outlive the users anyway.
+        return _parse(generate_private_key_pem(), "generated key")
     if settings.env is Environment.PRODUCTION:
         raise KeyConfigurationError(
             f"no JWT signing key: set PETPRO_JWT_PRIVATE_KEY or create {path} "
