@@ -1,0 +1,88 @@
+"""The Litestar application factory.
+
+``uvicorn --factory runtimes.http.app:create_app`` builds the container from the
+environment (``PETPRO_*``). The app never migrates the database: ``petpro serve`` does
+that, when configured to, before the server starts.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from runtimes.containers import ApplicationContainer, build_container
+from runtimes.http.dependencies import BEARER_SCHEME, container_dependencies
+from runtimes.http.docs import OfflineDocsRenderPlugin
+from runtimes.http.problems import PROBLEM_BASE_URI, problem_details_plugin
+from runtimes.http.routes.auth import auth_router
+from runtimes.http.routes.health import health_router
+from runtimes.http.routes.pets import pets_router
+from runtimes.http.routes.users import users_router
+
+DOCS_PATH = "/schema"  # also /schema/docs; the schema itself is /schema/openapi.json
+
+_DESCRIPTION = f"""PetPro: pet owners, their pets, and the accounts behind them.
+
+Authenticate with `POST /auth/login` and send `Authorization: Bearer <access_token>`.
+Every error is an RFC 9457 `application/problem+json` document whose `type` is
+`{PROBLEM_BASE_URI}<code>` (e.g. `email-taken`, `pet-not-found`, `validation-error`).
+Decimal values such as `weight_kg` are JSON strings (`"4.125"`); inputs accept a string or a number.
+"""
+
+
+def create_app(container: ApplicationContainer | None = None) -> Litestar:
+    container = container or build_container()
+    settings = container.settings()
+
+    async def dispose_databases() -> None:
+        await container.databases().dispose()
+
+    return Litestar(
+        route_handlers=[
+            auth_router(settings.rate_limit_per_minute),
+            users_router(),
+            pets_router(),
+            health_router(),
+        ],
+        dependencies=container_dependencies(container),
+        plugins=[problem_details_plugin()],
+        cors_config=(
+            CORSConfig(allow_origins=list(settings.cors_allow_origins))
+            if settings.cors_allow_origins
+            else None
+        ),
+        openapi_config=_openapi_config(),
+        on_shutdown=[dispose_databases],
+        debug=False,
+    )
+
+
+def _openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="PetPro",
+        version=_package_version(),
+        description=_DESCRIPTION,
+        path=DOCS_PATH,
+        render_plugins=[OfflineDocsRenderPlugin(path=["/", "/docs"])],
+        components=Components(
+            security_schemes={
+                BEARER_SCHEME: SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    bearer_format="JWT",
+                    description="The access_token from POST /auth/login or /auth/refresh.",
+                )
+            }
+        ),
+    )
+
+
+def _package_version() -> str:
+    try:
+        return version("petpro")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "0.0.0"

@@ -1,0 +1,52 @@
+"""Litestar dependencies: the container, its message bus, and the authenticated principal.
+
+dependency-injector's ``@inject`` wiring does not reach Litestar handlers, so the
+container's providers are wrapped in Litestar's ``Provide``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request
+from litestar.di import Provide
+from litestar.params import Dependency
+
+from petpro_core.auth.commands import Authenticate
+from petpro_core.auth.domain.errors import InvalidToken
+from petpro_core.auth.domain.roles import Principal
+from petpro_core.shared.messagebus import MessageBus
+from runtimes.containers import ApplicationContainer
+
+BEARER_SCHEME = "bearerAuth"
+BEARER_SECURITY: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}]
+_BEARER_PREFIX = "bearer "
+
+# A declarative container is a DynamicContainer at run time: tell Litestar not to validate it.
+Container = Annotated[ApplicationContainer, Dependency(skip_validation=True)]
+
+
+def container_dependencies(container: ApplicationContainer) -> dict[str, Provide]:
+    def provide_container() -> ApplicationContainer:
+        return container
+
+    def provide_bus() -> MessageBus:
+        return container.bus()  # type: ignore[no-any-return]
+
+    return {
+        "container": Provide(provide_container, sync_to_thread=False, use_cache=True),
+        "bus": Provide(provide_bus, sync_to_thread=False, use_cache=True),
+    }
+
+
+async def current_principal(request: Request[Any, Any, Any], bus: MessageBus) -> Principal:
+    """``Authorization: Bearer <access token>`` resolved by the core; 401 otherwise."""
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith(_BEARER_PREFIX) or not header[len(_BEARER_PREFIX) :].strip():
+        raise InvalidToken("a bearer access token is required")
+    token = header[len(_BEARER_PREFIX) :].strip()
+    principal: Principal = await bus.execute(Authenticate(access_token=token))
+    return principal
+
+
+AUTHENTICATED: dict[str, Provide] = {"principal": Provide(current_principal)}
