@@ -6,11 +6,11 @@ container's providers are wrapped in Litestar's ``Provide``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request
-from litestar.di import Provide
-from litestar.params import Dependency
+from litestar.di import NamedDependency, Provide
+from litestar.params import SkipValidation
 
 from petpro_core.auth.commands import Authenticate
 from petpro_core.auth.domain.errors import InvalidToken
@@ -22,8 +22,11 @@ BEARER_SCHEME = "bearerAuth"
 BEARER_SECURITY: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}]
 _BEARER_PREFIX = "bearer "
 
-# A declarative container is a DynamicContainer at run time: tell Litestar not to validate it.
-Container = Annotated[ApplicationContainer, Dependency(skip_validation=True)]
+# Handler parameter types. A declarative container is a DynamicContainer at run time, so
+# Litestar must not validate it against ApplicationContainer.
+Bus = NamedDependency[MessageBus]
+Container = NamedDependency[SkipValidation[ApplicationContainer]]
+CurrentPrincipal = NamedDependency[Principal]
 
 
 def container_dependencies(container: ApplicationContainer) -> dict[str, Provide]:
@@ -39,7 +42,7 @@ def container_dependencies(container: ApplicationContainer) -> dict[str, Provide
     }
 
 
-async def current_principal(request: Request[Any, Any, Any], bus: MessageBus) -> Principal:
+async def current_principal(request: Request[Any, Any, Any], bus: Bus) -> Principal:
     """``Authorization: Bearer <access token>`` resolved by the core; 401 otherwise."""
     header = request.headers.get("authorization", "")
     if not header.lower().startswith(_BEARER_PREFIX) or not header[len(_BEARER_PREFIX) :].strip():

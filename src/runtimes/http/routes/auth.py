@@ -10,7 +10,7 @@ from litestar.params import Body
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from petpro_core.auth.commands import Login, Logout, RefreshSession, RegisterUser
-from petpro_core.shared.messagebus import MessageBus
+from runtimes.http.dependencies import Bus
 from runtimes.http.dto import (
     LoginRequest,
     RefreshRequest,
@@ -30,7 +30,7 @@ _UNKNOWN_CLIENT = "unknown"
     responses=problem_responses(409, 429),
 )
 async def register(
-    data: Annotated[RegisterRequest, Body(title="Registration")], bus: MessageBus
+    data: Annotated[RegisterRequest, Body(title="Registration")], bus: Bus
 ) -> UserResponse:
     user = await bus.execute(
         RegisterUser(
@@ -53,7 +53,7 @@ async def register(
 )
 async def login(
     data: Annotated[LoginRequest, Body(title="Credentials")],
-    bus: MessageBus,
+    bus: Bus,
     request: Request[Any, Any, Any],
 ) -> TokenResponse:
     address = request.client.host if request.client else _UNKNOWN_CLIENT
@@ -71,7 +71,7 @@ async def login(
     responses=problem_responses(401, 429),
 )
 async def refresh(
-    data: Annotated[RefreshRequest, Body(title="Refresh token")], bus: MessageBus
+    data: Annotated[RefreshRequest, Body(title="Refresh token")], bus: Bus
 ) -> TokenResponse:
     return TokenResponse.of(await bus.execute(RefreshSession(refresh_token=data.refresh_token)))
 
@@ -82,9 +82,7 @@ async def refresh(
     summary="End the session of a refresh token",
     responses=problem_responses(429),
 )
-async def logout(
-    data: Annotated[RefreshRequest, Body(title="Refresh token")], bus: MessageBus
-) -> None:
+async def logout(data: Annotated[RefreshRequest, Body(title="Refresh token")], bus: Bus) -> None:
     await bus.execute(Logout(refresh_token=data.refresh_token))
 
 

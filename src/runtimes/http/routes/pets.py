@@ -9,18 +9,16 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Router, delete, get, patch, post
-from litestar.params import Body, Parameter
+from litestar.params import Body, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from petpro_core.auth.commands import CreatePet, DeletePet, GetPet, ListPets, UpdatePet
-from petpro_core.auth.domain.roles import Principal
-from petpro_core.shared.messagebus import MessageBus
-from runtimes.http.dependencies import AUTHENTICATED, BEARER_SECURITY
+from runtimes.http.dependencies import AUTHENTICATED, BEARER_SECURITY, Bus, CurrentPrincipal
 from runtimes.http.dto import PetCreate, PetPage, PetResponse, PetUpdate
 from runtimes.http.problems import problem_responses
 from runtimes.http.routes import Limit, Offset, page_request
 
-PetId = Annotated[UUID, Parameter(description="The pet's id.")]
+PetId = Annotated[UUID, PathParameter(description="The pet's id.")]
 
 
 @post(
@@ -30,7 +28,7 @@ PetId = Annotated[UUID, Parameter(description="The pet's id.")]
     responses=problem_responses(401, 403, 409),
 )
 async def create_pet(
-    data: Annotated[PetCreate, Body(title="New pet")], principal: Principal, bus: MessageBus
+    data: Annotated[PetCreate, Body(title="New pet")], principal: CurrentPrincipal, bus: Bus
 ) -> PetResponse:
     pet = await bus.execute(CreatePet(actor=principal, **data.model_dump()))
     return PetResponse.of(pet)
@@ -38,13 +36,15 @@ async def create_pet(
 
 @get("/", summary="List pets", responses=problem_responses(401, 403))
 async def list_pets(
-    principal: Principal,
-    bus: MessageBus,
+    principal: CurrentPrincipal,
+    bus: Bus,
     limit: Limit = 50,
     offset: Offset = 0,
-    owner_id: Annotated[UUID | None, Parameter(description="Another owner's pets (admin).")] = None,
+    owner_id: Annotated[
+        UUID | None, QueryParameter(description="Another owner's pets (admin).")
+    ] = None,
     all_owners: Annotated[
-        bool, Parameter(query="all", description="Every owner's pets (admin).")
+        bool, QueryParameter(name="all", description="Every owner's pets (admin).")
     ] = False,
 ) -> PetPage:
     page = await bus.execute(
@@ -64,7 +64,7 @@ async def list_pets(
 
 
 @get("/{pet_id:str}", summary="A pet", responses=problem_responses(401, 404))
-async def get_pet(pet_id: PetId, principal: Principal, bus: MessageBus) -> PetResponse:
+async def get_pet(pet_id: PetId, principal: CurrentPrincipal, bus: Bus) -> PetResponse:
     return PetResponse.of(await bus.execute(GetPet(actor=principal, pet_id=pet_id)))
 
 
@@ -78,8 +78,8 @@ async def get_pet(pet_id: PetId, principal: Principal, bus: MessageBus) -> PetRe
 async def update_pet(
     pet_id: PetId,
     data: Annotated[PetUpdate, Body(title="Pet changes")],
-    principal: Principal,
-    bus: MessageBus,
+    principal: CurrentPrincipal,
+    bus: Bus,
 ) -> PetResponse:
     pet = await bus.execute(UpdatePet(actor=principal, pet_id=pet_id, **data.changes()))  # type: ignore[arg-type]
     return PetResponse.of(pet)
@@ -91,7 +91,7 @@ async def update_pet(
     summary="Delete a pet",
     responses=problem_responses(401, 404),
 )
-async def delete_pet(pet_id: PetId, principal: Principal, bus: MessageBus) -> None:
+async def delete_pet(pet_id: PetId, principal: CurrentPrincipal, bus: Bus) -> None:
     await bus.execute(DeletePet(actor=principal, pet_id=pet_id))
 
 

@@ -6,30 +6,28 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Router, get, patch, post
-from litestar.params import Body, Parameter
+from litestar.params import Body, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from petpro_core.auth.commands import ChangePassword, ChangeRoles, GetUser, ListUsers, UpdateProfile
-from petpro_core.auth.domain.roles import Principal
-from petpro_core.shared.messagebus import MessageBus
-from runtimes.http.dependencies import AUTHENTICATED, BEARER_SECURITY
+from runtimes.http.dependencies import AUTHENTICATED, BEARER_SECURITY, Bus, CurrentPrincipal
 from runtimes.http.dto import PasswordChange, ProfileUpdate, RoleChange, UserPage, UserResponse
 from runtimes.http.problems import problem_responses
 from runtimes.http.routes import Limit, Offset, page_request
 
-UserId = Annotated[UUID, Parameter(description="The user's id.")]
+UserId = Annotated[UUID, PathParameter(description="The user's id.")]
 
 
 @get("/me", summary="The caller's profile", responses=problem_responses(401))
-async def get_me(principal: Principal, bus: MessageBus) -> UserResponse:
+async def get_me(principal: CurrentPrincipal, bus: Bus) -> UserResponse:
     return UserResponse.of(await bus.execute(GetUser(actor=principal, user_id=principal.user_id)))
 
 
 @patch("/me", summary="Change the caller's profile", responses=problem_responses(401))
 async def update_me(
     data: Annotated[ProfileUpdate, Body(title="Profile changes")],
-    principal: Principal,
-    bus: MessageBus,
+    principal: CurrentPrincipal,
+    bus: Bus,
 ) -> UserResponse:
     user = await bus.execute(
         UpdateProfile(
@@ -50,8 +48,8 @@ async def update_me(
 )
 async def change_password(
     data: Annotated[PasswordChange, Body(title="Password change")],
-    principal: Principal,
-    bus: MessageBus,
+    principal: CurrentPrincipal,
+    bus: Bus,
 ) -> None:
     await bus.execute(
         ChangePassword(
@@ -62,7 +60,7 @@ async def change_password(
 
 @get("/", summary="List users (admin)", responses=problem_responses(401, 403))
 async def list_users(
-    principal: Principal, bus: MessageBus, limit: Limit = 50, offset: Offset = 0
+    principal: CurrentPrincipal, bus: Bus, limit: Limit = 50, offset: Offset = 0
 ) -> UserPage:
     page = await bus.execute(ListUsers(actor=principal, page=page_request(limit, offset)))
     return UserPage(
@@ -74,7 +72,7 @@ async def list_users(
 
 
 @get("/{user_id:str}", summary="A user (admin, or the user)", responses=problem_responses(401, 404))
-async def get_user(user_id: UserId, principal: Principal, bus: MessageBus) -> UserResponse:
+async def get_user(user_id: UserId, principal: CurrentPrincipal, bus: Bus) -> UserResponse:
     return UserResponse.of(await bus.execute(GetUser(actor=principal, user_id=user_id)))
 
 
@@ -87,8 +85,8 @@ async def get_user(user_id: UserId, principal: Principal, bus: MessageBus) -> Us
 async def change_roles(
     user_id: UserId,
     data: Annotated[RoleChange, Body(title="Role changes")],
-    principal: Principal,
-    bus: MessageBus,
+    principal: CurrentPrincipal,
+    bus: Bus,
 ) -> UserResponse:
     user = await bus.execute(
         ChangeRoles(
