@@ -61,7 +61,10 @@ def _memory_adapter() -> AuthAdapter:
     async def read_outbox() -> list[Event]:
         return list(store.outbox)
 
-    return AuthAdapter("memory", lambda: InMemoryAuthUnitOfWork(store), read_outbox)
+    # InMemoryAuthUnitOfWork declares its repositories by concrete class, which mypy does
+    # not accept for the protocol's (mutable) attributes.
+    make: Callable[[], Any] = lambda: InMemoryAuthUnitOfWork(store)  # noqa: E731
+    return AuthAdapter("memory", make, read_outbox)
 
 
 def _sql_adapter(kind: str, database: SqlDatabase) -> AuthAdapter:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -21,9 +20,14 @@ from petpro_core.shared.events import Event
 E = TypeVar("E", bound=Event)
 
 
-@cache
+_ADAPTERS: dict[type[Event], TypeAdapter[Any]] = {}
+
+
 def _adapter(event_type: type[Event]) -> TypeAdapter[Any]:
-    return TypeAdapter(event_type)
+    adapter = _ADAPTERS.get(event_type)
+    if adapter is None:
+        adapter = _ADAPTERS[event_type] = TypeAdapter(event_type)
+    return adapter
 
 
 def encode_payload(event: Event) -> dict[str, Any]:

@@ -7,7 +7,9 @@ its own `alembic_version` table inside its schema.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -17,6 +19,15 @@ from alembic.script import ScriptDirectory
 from adapters.sql.database import CONTEXT_SCHEMAS, SqlDatabase
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def include_only_schema(schema: str) -> Callable[[str | None, str, Any], bool]:
+    """An Alembic `include_name` hook: autogenerate looks at one context's schema only."""
+
+    def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+        return name == schema if type_ == "schema" else True
+
+    return include_name
 
 
 def _check_context(context: str) -> None:

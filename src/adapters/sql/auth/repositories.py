@@ -15,8 +15,10 @@ from sqlalchemy import (
     insert,
     select,
     text,
+    type_coerce,
     update,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -141,7 +143,7 @@ class SqlUserRepository(_SqlRepository):
         connection = self.connection
         if connection.dialect.name == "postgresql":
             statement = select(func.count()).select_from(users).where(
-                users.c.roles.contains([role.value])  # jsonb @>
+                type_coerce(users.c.roles, JSONB).contains([role.value])  # jsonb @>
             )
             return (await connection.execute(statement)).scalar_one()
         result = await connection.execute(

@@ -16,6 +16,12 @@ from adapters.sql.auth.repositories import (
 from adapters.sql.auth.tables import outbox
 from adapters.sql.database import SqlDatabase
 from adapters.sql.outbox import write_outbox
+from petpro_core.auth.ports import (
+    LoginFailureLog,
+    PetRepository,
+    RefreshTokenRepository,
+    UserRepository,
+)
 from petpro_core.shared.events import Event
 
 
@@ -32,10 +38,13 @@ class SqlAuthUnitOfWork:
         self._database = database
         self._connection: AsyncConnection | None = None
         self._pending: list[Event] = []
-        self.users = SqlUserRepository(self._require_connection)
-        self.pets = SqlPetRepository(self._require_connection)
-        self.refresh_tokens = SqlRefreshTokenRepository(self._require_connection)
-        self.login_failures = SqlLoginFailureLog(self._require_connection)
+        # Typed as the ports, so this class satisfies the AuthUnitOfWork protocol.
+        self.users: UserRepository = SqlUserRepository(self._require_connection)
+        self.pets: PetRepository = SqlPetRepository(self._require_connection)
+        self.refresh_tokens: RefreshTokenRepository = SqlRefreshTokenRepository(
+            self._require_connection
+        )
+        self.login_failures: LoginFailureLog = SqlLoginFailureLog(self._require_connection)
 
     def _require_connection(self) -> AsyncConnection:
         if self._connection is None:

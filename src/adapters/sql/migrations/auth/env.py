@@ -7,22 +7,14 @@ developers running `alembic -c ... revision --autogenerate`.
 
 from __future__ import annotations
 
-from typing import Any
-
 from alembic import context
 from sqlalchemy import Connection, text
 
 from adapters.sql.auth.tables import SCHEMA, metadata
 from adapters.sql.database import SqlDatabase
+from adapters.sql.migrate import include_only_schema
 
 config = context.config
-
-
-def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
-    """Compare only this context's schema when autogenerating."""
-    if type_ == "schema":
-        return name == SCHEMA
-    return True
 
 
 def _configure(connection: Connection) -> None:
@@ -31,7 +23,7 @@ def _configure(connection: Connection) -> None:
         target_metadata=metadata,
         version_table_schema=SCHEMA,
         include_schemas=True,
-        include_name=include_name,
+        include_name=include_only_schema(SCHEMA),
         # SQLAlchemy emits BEGIN on SQLite too (see SqlDatabase), so DDL is transactional.
         transactional_ddl=True,
         compare_type=True,

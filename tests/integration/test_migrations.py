@@ -1,0 +1,134 @@
+"""Alembic migrations of the auth context on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from adapters.sql import migrate
+from adapters.sql.auth.tables import SCHEMA, metadata
+from adapters.sql.database import SqlDatabase, sqlite_url_in
+from tests.support.servers import fresh_postgres_database
+
+AUTH_TABLES = {"users", "pets", "refresh_tokens", "login_failures", "outbox"}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlDatabase]:
+    """A database nobody has migrated yet (PostgreSQL: its own fresh database)."""
+    if request.param == "sqlite":
+        yield SqlDatabase(sqlite_url_in(tmp_path / "data"))
+        return
+    with fresh_postgres_database() as url:
+        yield SqlDatabase(url)
+
+
+def _tables(database: SqlDatabase) -> set[str]:
+    engine = database.create_sync_engine()
+    try:
+        with engine.connect() as connection:
+            inspector = inspect(connection)
+            if SCHEMA not in inspector.get_schema_names():
+                return set()
+            return set(inspector.get_table_names(schema=SCHEMA))
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_creates_the_schema_and_records_the_head(empty_database: SqlDatabase) -> None:
+    head = migrate.head_revision("auth")
+    assert head == "0001_auth_initial"
+    assert migrate.current_revision(empty_database, "auth") is None
+    assert not migrate.is_up_to_date(empty_database, "auth")
+    assert _tables(empty_database) == set()
+
+    migrate.upgrade(empty_database, "auth")
+
+    assert migrate.current_revision(empty_database, "auth") == head
+    assert migrate.is_up_to_date(empty_database, "auth")
+    # Alembic's version table lives in the context's own schema.
+    assert _tables(empty_database) == AUTH_TABLES | {"alembic_version"}
+
+
+def test_upgrade_twice_is_a_no_op(empty_database: SqlDatabase) -> None:
+    migrate.upgrade(empty_database, "auth")
+    engine = empty_database.create_sync_engine()
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO auth.login_failures (key, at) VALUES ('k', :at)"),
+                {"at": "2026-01-01 00:00:00.000000"},
+            )
+        migrate.upgrade(empty_database, "auth")
+        with engine.connect() as connection:
+            count = connection.execute(text("SELECT count(*) FROM auth.login_failures")).scalar()
+    finally:
+        engine.dispose()
+    assert count == 1
+    assert migrate.is_up_to_date(empty_database, "auth")
+
+
+def test_downgrade_to_base_and_up_again(empty_database: SqlDatabase) -> None:
+    migrate.upgrade(empty_database, "auth")
+    config = migrate.alembic_config("auth", empty_database)
+    command.downgrade(config, "base")
+    assert migrate.current_revision(empty_database, "auth") is None
+    assert _tables(empty_database) <= {"alembic_version"}
+    migrate.upgrade(empty_database, "auth")
+    assert _tables(empty_database) == AUTH_TABLES | {"alembic_version"}
+
+
+@pytest.mark.postgres
+def test_the_migration_matches_the_table_metadata() -> None:
+    """Autogenerate finds nothing to do. Compared on PostgreSQL only: SQLite cannot reflect
+    expression indexes, and has no identity columns (the outbox numbers `position` itself)."""
+    with fresh_postgres_database() as url:
+        differences = _compare_with_metadata(SqlDatabase(url))
+    assert differences == []
+
+
+def _compare_with_metadata(database: SqlDatabase) -> list[object]:
+    migrate.upgrade(database, "auth")
+    engine = database.create_sync_engine()
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(
+                connection,
+                opts={
+                    "target_metadata": metadata,
+                    "include_schemas": True,
+                    "include_name": migrate.include_only_schema(SCHEMA),
+                    "version_table_schema": SCHEMA,
+                    "compare_type": True,
+                    "compare_server_default": True,
+                },
+            )
+            return list(compare_metadata(context, metadata))
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_has_the_case_insensitive_email_index(tmp_path: Path) -> None:
+    database = SqlDatabase(sqlite_url_in(tmp_path / "data"))
+    migrate.upgrade(database, "auth")
+    engine = database.create_sync_engine()
+    try:
+        with engine.connect() as connection:
+            sql = connection.execute(
+                text("SELECT sql FROM auth.sqlite_master WHERE name = 'uq_users_email_lower'")
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert "UNIQUE INDEX" in sql and "lower(email)" in sql
+
+
+def test_unknown_context_is_refused(tmp_path: Path) -> None:
+    database = SqlDatabase(sqlite_url_in(tmp_path))
+    with pytest.raises(ValueError, match="unknown context"):
+        migrate.upgrade(database, "kennel")
