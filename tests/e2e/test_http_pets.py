@@ -42,7 +42,7 @@ def test_create_and_read_a_pet(api: Api) -> None:
 
 def test_pet_input_is_validated(api: Api) -> None:
     owner = api.user("ada@example.com")
-    cases = [
+    cases: list[dict[str, Any]] = [
         {"species": "dragon"},
         {"microchip": "12345678901234"},
         {"microchip": "12345678901234a"},

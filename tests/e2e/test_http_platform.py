@@ -138,7 +138,8 @@ def test_shutdown_disposes_the_databases(tmp_path: Path, monkeypatch: pytest.Mon
         disposed.append(self)
 
     monkeypatch.setattr(Databases, "dispose", dispose)
-    container = build_container(Settings(database_url="memory://", data_dir=tmp_path))
+    settings = Settings.model_validate({"database_url": "memory://", "data_dir": tmp_path})
+    container = build_container(settings)
     with TestClient(create_app(container)) as client:
         assert client.get("/health/ready").status_code == 200
         assert disposed == []

@@ -34,7 +34,7 @@ def container_dependencies(container: ApplicationContainer) -> dict[str, Provide
         return container
 
     def provide_bus() -> MessageBus:
-        return container.bus()  # type: ignore[no-any-return]
+        return container.bus()
 
     return {
         "container": Provide(provide_container, sync_to_thread=False, use_cache=True),
