@@ -20,7 +20,7 @@ from runtimes.containers import ApplicationContainer
 
 BEARER_SCHEME = "bearerAuth"
 BEARER_SECURITY: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}]
-_BEARER_PREFIX = "bearer "
+_BEARER = "bearer"
 
 # Handler parameter types. A declarative container is a DynamicContainer at run time, so
 # Litestar must not validate it against ApplicationContainer.
@@ -44,11 +44,10 @@ def container_dependencies(container: ApplicationContainer) -> dict[str, Provide
 
 async def current_principal(request: Request[Any, Any, Any], bus: Bus) -> Principal:
     """``Authorization: Bearer <access token>`` resolved by the core; 401 otherwise."""
-    header = request.headers.get("authorization", "")
-    if not header.lower().startswith(_BEARER_PREFIX) or not header[len(_BEARER_PREFIX) :].strip():
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != _BEARER or not token.strip():
         raise InvalidToken("a bearer access token is required")
-    token = header[len(_BEARER_PREFIX) :].strip()
-    principal: Principal = await bus.execute(Authenticate(access_token=token))
+    principal: Principal = await bus.execute(Authenticate(access_token=token.strip()))
     return principal
 
 
