@@ -376,3 +376,23 @@ async def test_the_new_password_must_satisfy_the_policy(harness: AuthHarness) ->
             )
     assert await _authenticate(harness, pair)  # nothing was revoked
     assert (await login(harness.bus)).access_token
+
+
+async def test_wrong_current_passwords_count_towards_the_account_throttle(
+    harness: AuthHarness,
+) -> None:
+    user = await register(harness.bus)
+    change = ChangePassword(
+        actor=principal(user), current_password=WRONG, new_password=NEW_PASSWORD
+    )
+    for _ in range(10):
+        with pytest.raises(InvalidCredentials):
+            await harness.bus.execute(change)
+    with pytest.raises(TooManyAttempts):
+        await harness.bus.execute(
+            ChangePassword(
+                actor=principal(user), current_password=STRONG_PASSWORD, new_password=NEW_PASSWORD
+            )
+        )
+    with pytest.raises(TooManyAttempts):
+        await login(harness.bus)
