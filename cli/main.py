@@ -123,16 +123,18 @@ def users_list(
 
     page = run(fetch)
     table = Table(title=f"Users {offset + 1 if page.items else 0}–{offset + len(page.items)} of {page.total}")
-    for column in ("id", "email", "display name", "roles", "language", "created"):
-        table.add_column(column)
+    table.add_column("email", no_wrap=True)
+    table.add_column("display name")
+    table.add_column("roles", no_wrap=True)
+    table.add_column("created", no_wrap=True)
+    table.add_column("id", overflow="fold")
     for user in page.items:
         table.add_row(
-            str(user.id),
             user.email,
             user.display_name,
             ", ".join(sorted(role.value for role in user.roles)),
-            user.language.value,
-            user.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+            user.created_at.strftime("%Y-%m-%d"),
+            str(user.id),
         )
     console.print(table)
 

@@ -14,6 +14,7 @@ from adapters.memory.auth import InMemoryAuthUnitOfWork, in_memory_auth_store
 from adapters.memory.unit_of_work import InMemoryStore
 from adapters.security.passwords import Argon2Parameters, Argon2PasswordHasher, ZxcvbnPasswordStrength
 from adapters.security.tokens import JwtTokenIssuer, TokenSettings
+from adapters.sql.auth.unit_of_work import SqlAuthUnitOfWork
 from petpro_core.auth.domain.throttling import ThrottleRule
 from petpro_core.auth.handlers import AuthDependencies, AuthHandlers, AuthRules
 from petpro_core.auth.ports import AuthUnitOfWorkFactory
@@ -29,8 +30,6 @@ def _auth_unit_of_work(
 ) -> AuthUnitOfWorkFactory:
     if settings.storage_for("auth") is StorageKind.MEMORY:
         return lambda: InMemoryAuthUnitOfWork(memory_store)
-    from adapters.sql.auth.unit_of_work import SqlAuthUnitOfWork  # TODO(top-level once landed)
-
     database = databases.for_context("auth")
     return lambda: SqlAuthUnitOfWork(database)
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from adapters.sql.database import SqlDatabase
+from adapters.sql.database import SqlDatabase
 from runtimes.settings import Settings, StorageKind
 
 CONTEXTS: tuple[str, ...] = ("auth",)
@@ -21,10 +18,6 @@ class Databases:
             raise LookupError(f"the {context} context runs in memory; it has no database")
         url = self._settings.database_url_for(context)
         if url not in self._by_url:
-            if self._settings.storage_for(context) is StorageKind.SQLITE:
-                self._settings.data_dir.mkdir(parents=True, exist_ok=True)
-            from adapters.sql.database import SqlDatabase  # TODO(top-level once landed)
-
             self._by_url[url] = SqlDatabase(url)
         return self._by_url[url]
 

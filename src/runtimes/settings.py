@@ -10,8 +10,10 @@ from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from adapters.sql.database import sqlite_url_in
 
 MEMORY_URL = "memory://"
 
@@ -70,12 +72,12 @@ class Settings(BaseSettings):
         "in development, no otherwise.",
     )
 
-    @model_validator(mode="after")
-    def _check_urls(self) -> Settings:
-        for url in (self.database_url, self.auth_database_url):
-            if url is not None:
-                storage_kind(url)
-        return self
+    @field_validator("database_url", "auth_database_url")
+    @classmethod
+    def _known_scheme(cls, url: str | None) -> str | None:
+        if url is not None:
+            storage_kind(url)
+        return url
 
     def database_url_for(self, context: str) -> str:
         override = getattr(self, f"{context}_database_url", None)
@@ -97,10 +99,6 @@ class Settings(BaseSettings):
     @property
     def jwt_key_path(self) -> Path:
         return self.jwt_private_key_file or self.data_dir / "jwt-ed25519.pem"
-
-
-def sqlite_url_in(data_dir: Path) -> str:
-    return f"sqlite:///{(data_dir / 'petpro.db').resolve()}"
 
 
 def storage_kind(url: str) -> StorageKind:

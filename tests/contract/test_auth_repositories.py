@@ -525,11 +525,11 @@ async def test_login_failure_window_and_clear(uow_factory: AuthAdapter) -> None:
 
     async with uow_factory() as uow:
         everything = await uow.login_failures.window(key, T0 - timedelta(hours=1))
-        recent = await uow.login_failures.window(key, moments[1])  # "at or after"
-        none = await uow.login_failures.window(key, moments[-1] + timedelta(microseconds=1))
+        recent = await uow.login_failures.window(key, moments[1])  # strictly after: the edge expires
+        none = await uow.login_failures.window(key, moments[-1])
         unknown = await uow.login_failures.window("account:nobody@example.com", T0)
     assert (everything.count, everything.oldest) == (4, moments[0])
-    assert (recent.count, recent.oldest) == (3, moments[1])
+    assert (recent.count, recent.oldest) == (2, moments[2])
     assert recent.oldest is not None and recent.oldest.utcoffset() == timedelta(0)
     assert (none.count, none.oldest) == (0, None)
     assert (unknown.count, unknown.oldest) == (0, None)
@@ -538,8 +538,8 @@ async def test_login_failure_window_and_clear(uow_factory: AuthAdapter) -> None:
         await uow.login_failures.clear(key)
         await uow.commit()
     async with uow_factory() as uow:
-        assert (await uow.login_failures.window(key, T0)).count == 0
-        assert (await uow.login_failures.window(other, T0)).count == 1
+        assert (await uow.login_failures.window(key, T0 - timedelta(seconds=1))).count == 0
+        assert (await uow.login_failures.window(other, T0 - timedelta(seconds=1))).count == 1
 
 
 # --- unit of work ------------------------------------------------------------------------
@@ -723,4 +723,4 @@ async def test_concurrent_read_modify_write_units_of_work_both_succeed(
 
     await asyncio.gather(fail_once(T0), fail_once(T0 + timedelta(seconds=1)))
     async with uow_factory() as uow:
-        assert (await uow.login_failures.window(key, T0)).count == 2
+        assert (await uow.login_failures.window(key, T0 - timedelta(seconds=1))).count == 2

@@ -109,8 +109,10 @@ def test_an_account_is_locked_after_ten_failures_until_the_window_passes(api: Ap
     assert 0 < retry_after <= 900
     assert body["retry_after"] == retry_after
 
-    # The window is inclusive: a failure exactly 15 minutes old still counts.
-    api.clock.advance(timedelta(minutes=15, seconds=1))
+    # Retry-After is exact: one second early is still refused, on the dot it is allowed.
+    api.clock.advance(timedelta(seconds=retry_after - 1))
+    assert_problem(api.login("ada@example.com"), 429, "too-many-attempts")
+    api.clock.advance(timedelta(seconds=1))
     assert api.login("ada@example.com").status_code == 200
 
 

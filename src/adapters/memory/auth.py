@@ -137,7 +137,7 @@ class InMemoryLoginFailureLog:
         self._failures.setdefault(key, []).append(at)
 
     async def window(self, key: str, since: datetime) -> FailureWindow:
-        inside = [at for at in self._failures.get(key, []) if at >= since]
+        inside = [at for at in self._failures.get(key, []) if at > since]
         return FailureWindow(count=len(inside), oldest=min(inside, default=None))
 
     async def clear(self, key: str) -> None:

@@ -32,9 +32,8 @@ _SQLITE_DRIVERS = {"sqlite", "sqlite+pysqlite", "sqlite+aiosqlite"}
 
 
 def sqlite_url_in(data_dir: Path) -> str:
-    """`sqlite:///<data_dir>/petpro.db`, creating the directory."""
+    """`sqlite:///<data_dir>/petpro.db`; the directory is created when the database is first opened."""
     data_dir = Path(data_dir).expanduser().resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{data_dir / SQLITE_MAIN_FILE}"
 
 

@@ -324,7 +324,7 @@ class SqlLoginFailureLog(_SqlRepository):
     async def window(self, key: str, since: datetime) -> FailureWindow:
         statement = select(
             func.count(), func.min(login_failures.c.at, type_=UtcDateTime())
-        ).where(login_failures.c.key == key, login_failures.c.at >= since)
+        ).where(login_failures.c.key == key, login_failures.c.at > since)
         count, oldest = (await self.connection.execute(statement)).one()
         return FailureWindow(count=count, oldest=oldest)
 
