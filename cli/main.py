@@ -13,7 +13,7 @@ from rich.table import Table
 from cli.app_group import OneLineErrorsGroup
 from cli.errors import EXIT_USAGE, fail, guarded
 from cli.session import run
-from petpro_core.auth.commands import ChangeRoles, FindUserByEmail, ListUsers, RegisterUser
+from petpro_core.auth.commands import ChangeRoles, CreateUser, FindUserByEmail, ListUsers
 from petpro_core.auth.domain.roles import OPERATOR, Role
 from petpro_core.auth.domain.users import User
 from petpro_core.shared.pagination import PageRequest
@@ -95,7 +95,8 @@ def users_create_admin(
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
 
     async def create(container: ApplicationContainer) -> User:
-        command = RegisterUser(
+        command = CreateUser(
+            actor=OPERATOR,
             email=email,
             display_name=display_name,
             password=password,

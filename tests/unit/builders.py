@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from petpro_core.auth.commands import Login, RegisterUser
-from petpro_core.auth.domain.roles import Principal, Role
+from petpro_core.auth.commands import CreateUser, Login, RegisterUser
+from petpro_core.auth.domain.roles import OPERATOR, Principal, Role
 from petpro_core.auth.domain.users import User
 from petpro_core.auth.handlers import TokenPair
 from petpro_core.shared.messagebus import MessageBus
@@ -23,11 +23,15 @@ async def register(
     roles: frozenset[Role] = frozenset({Role.PET_OWNER}),
     **extra: Any,
 ) -> User:
-    user: User = await bus.execute(
-        RegisterUser(
-            email=email, display_name=display_name, password=password, roles=roles, **extra
+    """Self-service registration for pet owners; other roles through the operator."""
+    command: RegisterUser | CreateUser
+    if roles == {Role.PET_OWNER}:
+        command = RegisterUser(email=email, display_name=display_name, password=password, **extra)
+    else:
+        command = CreateUser(
+            actor=OPERATOR, email=email, display_name=display_name, password=password, roles=roles, **extra
         )
-    )
+    user: User = await bus.execute(command)
     return user
 
 

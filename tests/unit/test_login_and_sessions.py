@@ -11,7 +11,12 @@ from adapters.memory.auth import InMemoryAuthUnitOfWork
 from adapters.memory.unit_of_work import InMemoryStore
 from adapters.security.passwords import Argon2Parameters, Argon2PasswordHasher
 from petpro_core.auth.commands import Authenticate, ChangePassword, Logout, RefreshSession
-from petpro_core.auth.domain.errors import InvalidCredentials, InvalidToken, WeakPassword
+from petpro_core.auth.domain.errors import (
+    ConcurrentUpdate,
+    InvalidCredentials,
+    InvalidToken,
+    WeakPassword,
+)
 from petpro_core.auth.domain.roles import Principal, Role
 from petpro_core.auth.domain.throttling import ThrottleRule, account_key, address_key
 from petpro_core.auth.handlers import AuthRules, TokenPair
@@ -216,9 +221,9 @@ async def test_login_rehashes_when_the_argon2_parameters_change() -> None:
     assert not stronger.needs_rehash(new_hash)
     assert (await login(new.bus)).access_token
     assert store.state.users[user.id].password_hash == new_hash  # settled, not re-hashed again
-    # credentials are private: no event, no new public version
+    # credentials are private: no event; but a new version, so stale writers conflict
     assert [type(e) for e in store.outbox] == [UserCreated]
-    assert store.state.users[user.id].version == 1
+    assert store.state.users[user.id].version == 2
 
 
 async def test_login_does_not_rehash_with_equal_parameters() -> None:
@@ -396,3 +401,24 @@ async def test_wrong_current_passwords_count_towards_the_account_throttle(
         )
     with pytest.raises(TooManyAttempts):
         await login(harness.bus)
+
+
+async def test_a_profile_edit_that_read_the_old_row_cannot_undo_a_password_change(
+    harness: AuthHarness,
+) -> None:
+    user = await register(harness.bus)
+    async with harness.uow() as uow:
+        stale = await uow.users.get(user.id)
+    assert stale is not None
+    await harness.bus.execute(
+        ChangePassword(
+            actor=principal(user),
+            current_password=STRONG_PASSWORD,
+            new_password="violet kettle drums at dawn",
+        )
+    )
+    renamed, _ = stale.with_profile(display_name="Ann B.", language=None, now=harness.clock.now())
+    async with harness.uow() as uow:
+        with pytest.raises(ConcurrentUpdate):
+            await uow.users.update(renamed, expected_version=stale.version)
+    assert (await login(harness.bus, password="violet kettle drums at dawn")).access_token

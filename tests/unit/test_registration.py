@@ -6,14 +6,14 @@ import pytest
 
 from adapters.memory.unit_of_work import InMemoryStore
 from adapters.security.passwords import ZxcvbnPasswordStrength
-from petpro_core.auth.commands import RegisterUser
+from petpro_core.auth.commands import CreateUser, RegisterUser
 from petpro_core.auth.domain.errors import EmailAlreadyRegistered, InvalidCredentials, WeakPassword
 from petpro_core.auth.domain.roles import Role
 from petpro_core.auth.domain.users import Language
 from petpro_core.contracts.auth import UserCreated
-from petpro_core.shared.errors import Conflict, InvalidInput
+from petpro_core.shared.errors import Conflict, InvalidInput, PermissionDenied, RuleViolated
 from tests.support.auth import STRONG_PASSWORD, AuthHarness
-from tests.unit.builders import login, register
+from tests.unit.builders import login, principal, register
 
 STRONG_12 = "xk4mq9vt2wpz"
 
@@ -227,13 +227,31 @@ async def test_same_password_twice_gives_different_salted_hashes(
     assert users[first.id].password_hash != users[second.id].password_hash
 
 
-async def test_new_users_are_pet_owners_unless_roles_are_given(harness: AuthHarness) -> None:
+async def test_self_registered_users_are_pet_owners_and_admins_create_others(
+    harness: AuthHarness,
+) -> None:
     owner = await register(harness.bus, "owner@example.com")
     vet = await register(harness.bus, "vet@example.com", roles=frozenset({Role.VET}))
-    fallback = await register(harness.bus, "empty@example.com", roles=frozenset())
     assert owner.roles == {Role.PET_OWNER}
     assert vet.roles == {Role.VET}
-    assert fallback.roles == {Role.PET_OWNER}
+    with pytest.raises(RuleViolated):
+        await register(harness.bus, "empty@example.com", roles=frozenset())
+
+
+async def test_only_admins_create_users_with_roles(harness: AuthHarness) -> None:
+    owner = principal(await register(harness.bus, "owner@example.com"))
+    with pytest.raises(PermissionDenied):
+        await harness.bus.execute(
+            CreateUser(
+                actor=owner,
+                email="mallory@example.com",
+                display_name="Mallory",
+                password=STRONG_PASSWORD,
+                roles=frozenset({Role.ADMIN}),
+            )
+        )
+    async with harness.uow() as uow:
+        assert await uow.users.get_by_email("mallory@example.com") is None
 
 
 @pytest.mark.parametrize("length", [72, 73, 100, 256])

@@ -24,11 +24,24 @@ UNSET = Unset.UNSET
 
 @dataclass(frozen=True, kw_only=True)
 class RegisterUser(Command):
+    """Self-service sign-up: the new user is a pet owner."""
+
     email: str
     display_name: str
     password: str = field(repr=False)
     language: str = "en"
-    roles: frozenset[Role] = frozenset({Role.PET_OWNER})
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateUser(Command):
+    """An admin (or the operator) creates a user with the given roles."""
+
+    actor: Principal
+    email: str
+    display_name: str
+    password: str = field(repr=False)
+    roles: frozenset[Role]
+    language: str = "en"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,6 +18,7 @@ from petpro_core.auth.commands import (
     ChangePassword,
     ChangeRoles,
     CreatePet,
+    CreateUser,
     DeletePet,
     FindUserByEmail,
     GetPet,
@@ -101,6 +102,7 @@ class AuthHandlers:
     def register(self, bus: MessageBus) -> None:
         handlers: dict[type[Any], Any] = {
             RegisterUser: self.register_user,
+            CreateUser: self.create_user,
             Login: self.login,
             RefreshSession: self.refresh,
             Logout: self.logout,
@@ -128,10 +130,23 @@ class AuthHandlers:
     # -- users and credentials -------------------------------------------------
 
     async def register_user(self, cmd: RegisterUser) -> User:
-        email = parse_email(cmd.email)
-        display_name = parse_display_name(cmd.display_name)
-        language = parse_language(cmd.language)
-        password = self._policy.check(cmd.password, email=email, display_name=display_name)
+        return await self._add_user(
+            cmd.email, cmd.display_name, cmd.password, cmd.language, frozenset({Role.PET_OWNER})
+        )
+
+    async def create_user(self, cmd: CreateUser) -> User:
+        _require(cmd.actor, Permission.MANAGE_ROLES)
+        if not cmd.roles:
+            raise RuleViolated("a user needs at least one role")
+        return await self._add_user(cmd.email, cmd.display_name, cmd.password, cmd.language, cmd.roles)
+
+    async def _add_user(
+        self, raw_email: str, raw_name: str, raw_password: str, raw_language: str, roles: frozenset[Role]
+    ) -> User:
+        email = parse_email(raw_email)
+        display_name = parse_display_name(raw_name)
+        language = parse_language(raw_language)
+        password = self._policy.check(raw_password, email=email, display_name=display_name)
         now = self._deps.clock.now()
         async with self._deps.uow() as uow:
             user, created = User.register(
@@ -139,7 +154,7 @@ class AuthHandlers:
                 email=email,
                 display_name=display_name,
                 password_hash=self._deps.hasher.hash(password),
-                roles=cmd.roles or frozenset({Role.PET_OWNER}),
+                roles=roles,
                 language=language,
                 now=now,
             )

@@ -23,8 +23,8 @@ class Money:
             raise ValueError("Money.amount must be finite")
         if self.currency not in MINOR_UNITS:
             raise ValueError(f"unsupported currency {self.currency!r}")
-        exponent = self.amount.as_tuple().exponent
-        if isinstance(exponent, int) and -exponent > MINOR_UNITS[self.currency]:
+        minor_unit = Decimal(1).scaleb(-MINOR_UNITS[self.currency])
+        if self.amount != self.amount.quantize(minor_unit):
             raise ValueError(
                 f"{self.currency} has {MINOR_UNITS[self.currency]} minor digits; got {self.amount}"
             )

@@ -17,6 +17,7 @@ MAX_NAME_LENGTH = 100
 MAX_BREED_LENGTH = 100
 MAX_NOTES_LENGTH = 2000
 MAX_WEIGHT_KG = Decimal("5000")
+_WEIGHT_STEP = Decimal("0.001")
 MICROCHIP_DIGITS = 15
 # The calendar date is already "today" somewhere on Earth up to UTC+14.
 _EARLIEST_OFFSET = timedelta(hours=14)
@@ -93,8 +94,7 @@ class Pet:
                 raise InvalidInput(
                     f"weight_kg must be positive and at most {MAX_WEIGHT_KG}", field="weight_kg"
                 )
-            exponent = self.weight_kg.as_tuple().exponent
-            if isinstance(exponent, int) and exponent < -3:
+            if self.weight_kg != self.weight_kg.quantize(_WEIGHT_STEP):
                 raise InvalidInput("weight_kg has at most 3 decimal places", field="weight_kg")
         if self.microchip is not None and not (
             len(self.microchip) == MICROCHIP_DIGITS

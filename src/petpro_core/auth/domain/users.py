@@ -113,8 +113,9 @@ class User:
         return self._changed_to(replace(self, roles=roles), now)
 
     def with_password_hash(self, password_hash: str, now: datetime) -> User:
-        """Credentials are private: a new hash changes no public state and raises no event."""
-        return replace(self, password_hash=password_hash, updated_at=now)
+        """Credentials are private: a new hash raises no event, but it is a new version, so
+        a concurrent update that read the old row cannot write the old hash back."""
+        return replace(self, password_hash=password_hash, updated_at=now, version=self.version + 1)
 
     def _changed_to(self, changed: User, now: datetime) -> tuple[User, UserUpdated | None]:
         """The next version and its event, or self and None when nothing public changed."""
