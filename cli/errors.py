@@ -79,7 +79,7 @@ def translated_errors() -> Iterator[None]:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         raise typer.Exit(130) from None
-    except Exception as exc:  # noqa: BLE001 - the last line of defence keeps output to one line
+    except Exception as exc:
         fail(f"unexpected {type(exc).__name__}: {_first_line(str(exc))}", EXIT_UNEXPECTED)
 
 
@@ -92,4 +92,3 @@ def guarded(func: Callable[..., None]) -> Callable[..., None]:
             func(*args, **kwargs)
 
     return wrapper
-

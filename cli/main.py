@@ -16,7 +16,7 @@ from cli.session import run
 from petpro_core.auth.commands import ChangeRoles, CreateUser, FindUserByEmail, ListUsers
 from petpro_core.auth.domain.roles import OPERATOR, Role
 from petpro_core.auth.domain.users import User
-from petpro_core.shared.pagination import PageRequest
+from petpro_core.shared.pagination import Page, PageRequest
 from runtimes.containers import ApplicationContainer, build_container
 from runtimes.keys import load_signing_key
 from runtimes.schema import SchemaStatus, prepare_schema, schema_status, upgrade_all
@@ -51,7 +51,11 @@ def serve(
     databases = container.databases()
     if settings.storage_for("auth") is not StorageKind.MEMORY:
         prepare_schema(settings, databases)
-    storage = settings.database_url_for("auth") if settings.storage_for("auth") is not StorageKind.SQLITE else f"SQLite in {settings.data_dir.resolve()}"
+    storage = (
+        settings.database_url_for("auth")
+        if settings.storage_for("auth") is not StorageKind.SQLITE
+        else f"SQLite in {settings.data_dir.resolve()}"
+    )
     typer.echo(f"PetPro API on http://{host}:{port} (docs at /schema; storage: {_redact(storage)})")
     uvicorn.run(
         "runtimes.http.app:create_app",
@@ -117,13 +121,15 @@ def users_list(
 ) -> None:
     """List users as a table."""
 
-    async def fetch(container: ApplicationContainer):  # type: ignore[no-untyped-def]
-        return await container.bus().execute(
+    async def fetch(container: ApplicationContainer) -> Page[User]:
+        page: Page[User] = await container.bus().execute(
             ListUsers(actor=OPERATOR, page=PageRequest(limit=limit, offset=offset))
         )
+        return page
 
     page = run(fetch)
-    table = Table(title=f"Users {offset + 1 if page.items else 0}–{offset + len(page.items)} of {page.total}")
+    first, last = (offset + 1, offset + len(page.items)) if page.items else (0, 0)
+    table = Table(title=f"Users {first} to {last} of {page.total}")
     table.add_column("email", no_wrap=True)
     table.add_column("display name")
     table.add_column("roles", no_wrap=True)
@@ -207,4 +213,3 @@ def _redact(url: str) -> str:
         user = credentials.split(":", 1)[0]
         return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
     return url
-

@@ -12,13 +12,17 @@ from dependency_injector import containers, providers
 
 from adapters.memory.auth import InMemoryAuthUnitOfWork, in_memory_auth_store
 from adapters.memory.unit_of_work import InMemoryStore
-from adapters.security.passwords import Argon2Parameters, Argon2PasswordHasher, ZxcvbnPasswordStrength
+from adapters.security.passwords import (
+    Argon2Parameters,
+    Argon2PasswordHasher,
+    ZxcvbnPasswordStrength,
+)
 from adapters.security.tokens import JwtTokenIssuer, TokenSettings
 from adapters.sql.auth.unit_of_work import SqlAuthUnitOfWork
 from petpro_core.auth.domain.throttling import ThrottleRule
 from petpro_core.auth.handlers import AuthDependencies, AuthHandlers, AuthRules
 from petpro_core.auth.ports import AuthUnitOfWorkFactory
-from petpro_core.shared.clock import SystemClock
+from petpro_core.shared.clock import Clock, SystemClock
 from petpro_core.shared.messagebus import MessageBus
 from runtimes.databases import Databases
 from runtimes.keys import load_signing_key
@@ -26,7 +30,9 @@ from runtimes.settings import Settings, StorageKind
 
 
 def _auth_unit_of_work(
-    settings: Settings, databases: Databases, memory_store: InMemoryStore  # type: ignore[type-arg]
+    settings: Settings,
+    databases: Databases,
+    memory_store: InMemoryStore,  # type: ignore[type-arg]
 ) -> AuthUnitOfWorkFactory:
     if settings.storage_for("auth") is StorageKind.MEMORY:
         return lambda: InMemoryAuthUnitOfWork(memory_store)
@@ -45,7 +51,7 @@ def _auth_rules(settings: Settings) -> AuthRules:
 
 class AuthContainer(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
-    clock = providers.Dependency()
+    clock: providers.Dependency[Clock] = providers.Dependency()
     databases = providers.Dependency(instance_of=Databases)
 
     memory_store = providers.Singleton(in_memory_auth_store)
@@ -100,7 +106,9 @@ class ApplicationContainer(containers.DeclarativeContainer):
     bus = providers.Singleton(_build_bus, auth.handlers)
 
 
-def build_container(settings: Settings | None = None, *, clock: object | None = None) -> ApplicationContainer:
+def build_container(
+    settings: Settings | None = None, *, clock: object | None = None
+) -> ApplicationContainer:
     """The composition root. Tests pass their own settings (and clock)."""
     container = ApplicationContainer()
     if settings is not None:

@@ -17,7 +17,9 @@ class KeyConfigurationError(RuntimeError):
 
 def load_signing_key(settings: Settings) -> Ed25519PrivateKey:
     if settings.jwt_private_key is not None:
-        return _parse(settings.jwt_private_key.get_secret_value().encode(), "PETPRO_JWT_PRIVATE_KEY")
+        return _parse(
+            settings.jwt_private_key.get_secret_value().encode(), "PETPRO_JWT_PRIVATE_KEY"
+        )
     path = settings.jwt_key_path
     if path.exists():
         return _parse(path.read_bytes(), str(path))

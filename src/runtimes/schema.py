@@ -51,6 +51,8 @@ def prepare_schema(settings: Settings, databases: Databases) -> list[SchemaStatu
     statuses = schema_status(databases)
     behind = [s for s in statuses if not s.up_to_date]
     if behind:
-        names = ", ".join(f"{s.context} at {s.current or 'nothing'} (code needs {s.head})" for s in behind)
+        names = ", ".join(
+            f"{s.context} at {s.current or 'nothing'} (code needs {s.head})" for s in behind
+        )
         raise SchemaBehind(f"database schema is behind: {names}; run `petpro db upgrade` first")
     return statuses

@@ -36,18 +36,29 @@ class Settings(BaseSettings):
         Environment.DEVELOPMENT,
         description="`production` refuses generated keys and never migrates implicitly.",
     )
-    data_dir: Path = Field(Path("petpro-data"), description="Where the embedded SQLite files and generated keys live.")
+    data_dir: Path = Field(
+        Path("petpro-data"), description="Where the embedded SQLite files and generated keys live."
+    )
     database_url: str | None = Field(
         None,
-        description="postgresql://… for PostgreSQL, sqlite:///… for SQLite, memory:// for throw-away "
+        description="postgresql://… for PostgreSQL, sqlite:///… for SQLite, memory:// for "
+        "throw-away "
         "in-memory storage. Default: SQLite under the data directory.",
     )
-    auth_database_url: str | None = Field(None, description="Overrides database_url for the auth context.")
-    redis_url: str | None = Field(None, description="Redis Streams event bus (used by the event backbone).")
+    auth_database_url: str | None = Field(
+        None, description="Overrides database_url for the auth context."
+    )
+    redis_url: str | None = Field(
+        None, description="Redis Streams event bus (used by the event backbone)."
+    )
 
-    jwt_private_key: SecretStr | None = Field(None, description="Ed25519 private key, PEM (PKCS#8).")
+    jwt_private_key: SecretStr | None = Field(
+        None, description="Ed25519 private key, PEM (PKCS#8)."
+    )
     jwt_private_key_file: Path | None = Field(
-        None, description="File with the Ed25519 PEM key. Default: <data_dir>/jwt-ed25519.pem, generated in development."
+        None,
+        description="File with the Ed25519 PEM key. Default: <data_dir>/jwt-ed25519.pem, "
+        "generated in development.",
     )
     jwt_issuer: str = "petpro"
     jwt_audience: str = "petpro-api"
@@ -90,7 +101,9 @@ class Settings(BaseSettings):
     def should_auto_migrate(self) -> bool:
         if self.auto_migrate is not None:
             return self.auto_migrate
-        return self.env is Environment.DEVELOPMENT and self.storage_for("auth") is StorageKind.SQLITE
+        return (
+            self.env is Environment.DEVELOPMENT and self.storage_for("auth") is StorageKind.SQLITE
+        )
 
     @property
     def access_token_ttl(self) -> timedelta:
@@ -109,4 +122,6 @@ def storage_kind(url: str) -> StorageKind:
         return StorageKind.SQLITE
     if scheme in {"postgresql", "postgres"}:
         return StorageKind.POSTGRESQL
-    raise ValueError(f"unsupported database URL scheme {scheme!r}: use postgresql://, sqlite:/// or memory://")
+    raise ValueError(
+        f"unsupported database URL scheme {scheme!r}: use postgresql://, sqlite:/// or memory://"
+    )

@@ -89,9 +89,7 @@ def _sql_adapter(kind: str, database: SqlDatabase) -> AuthAdapter:
     return AuthAdapter(kind, lambda: SqlAuthUnitOfWork(database), read_outbox, database)
 
 
-@pytest.fixture(
-    params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def uow_factory(request: pytest.FixtureRequest) -> AuthAdapter:
     """A zero-arg factory of fresh units of work on one store (memory, SQLite, PostgreSQL)."""
     if request.param == "memory":
@@ -287,9 +285,7 @@ async def test_update_checks_the_expected_version(uow_factory: AuthAdapter) -> N
 
 
 async def test_list_users_pages_in_creation_order_with_total(uow_factory: AuthAdapter) -> None:
-    users = [
-        a_user(f"user{i}@example.com", created_at=T0 + timedelta(seconds=i)) for i in range(5)
-    ]
+    users = [a_user(f"user{i}@example.com", created_at=T0 + timedelta(seconds=i)) for i in range(5)]
     # Two users created at the same instant are ordered by id.
     twins = sorted(
         (a_user(f"twin{i}@example.com", created_at=T0 + timedelta(seconds=9)) for i in range(2)),
@@ -328,9 +324,7 @@ async def test_count_with_role(uow_factory: AuthAdapter) -> None:
 async def test_pet_round_trips_exactly(uow_factory: AuthAdapter) -> None:
     owner = new_id()
     pet = a_pet(owner, weight_kg=Decimal("4.125"), microchip="392141000123456")
-    bare = a_pet(
-        owner, breed=None, date_of_birth=None, weight_kg=None, notes=None, sex=Sex.UNKNOWN
-    )
+    bare = a_pet(owner, breed=None, date_of_birth=None, weight_kg=None, notes=None, sex=Sex.UNKNOWN)
     async with uow_factory() as uow:
         await uow.pets.add(pet)
         await uow.pets.add(bare)
@@ -525,7 +519,9 @@ async def test_login_failure_window_and_clear(uow_factory: AuthAdapter) -> None:
 
     async with uow_factory() as uow:
         everything = await uow.login_failures.window(key, T0 - timedelta(hours=1))
-        recent = await uow.login_failures.window(key, moments[1])  # strictly after: the edge expires
+        recent = await uow.login_failures.window(
+            key, moments[1]
+        )  # strictly after: the edge expires
         none = await uow.login_failures.window(key, moments[-1])
         unknown = await uow.login_failures.window("account:nobody@example.com", T0)
     assert (everything.count, everything.oldest) == (4, moments[0])

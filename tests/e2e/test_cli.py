@@ -31,7 +31,9 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 def create_admin(env: dict[str, str], email: str = "root@example.com"):  # type: ignore[no-untyped-def]
     return invoke(
-        ["users", "create-admin", "--email", email, "--password-stdin"], env, input=STRONG_PASSWORD + "\n"
+        ["users", "create-admin", "--email", email, "--password-stdin"],
+        env,
+        input=STRONG_PASSWORD + "\n",
     )
 
 
@@ -44,7 +46,7 @@ def test_create_admin_from_stdin_then_list_shows_it(env: dict[str, str]) -> None
     assert listed.exit_code == 0, listed.output
     assert "root@example.com" in listed.stdout
     assert "admin" in listed.stdout
-    assert "of 1" in listed.stdout
+    assert "1 to 1 of 1" in listed.stdout
 
 
 def test_create_admin_with_hidden_prompt_asks_twice(env: dict[str, str]) -> None:
@@ -57,7 +59,9 @@ def test_create_admin_with_hidden_prompt_asks_twice(env: dict[str, str]) -> None
     assert STRONG_PASSWORD not in result.stdout  # hidden input is not echoed
 
 
-def test_the_admin_can_log_in_over_http_afterwards(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_admin_can_log_in_over_http_afterwards(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert create_admin(env).exit_code == 0
     for key, value in env.items():
         monkeypatch.setenv(key, value) if value else monkeypatch.delenv(key, raising=False)
@@ -66,7 +70,9 @@ def test_the_admin_can_log_in_over_http_afterwards(env: dict[str, str], monkeypa
     from runtimes.http.app import create_app
 
     with TestClient(app=create_app()) as client:
-        login = client.post("/auth/login", json={"email": "root@example.com", "password": STRONG_PASSWORD})
+        login = client.post(
+            "/auth/login", json={"email": "root@example.com", "password": STRONG_PASSWORD}
+        )
         assert login.status_code == 200, login.text
         token = login.json()["access_token"]
         users = client.get("/users", headers={"Authorization": f"Bearer {token}"})
@@ -87,7 +93,9 @@ def test_grant_and_revoke_roles(env: dict[str, str]) -> None:
 
 def test_weak_password_is_one_line_and_invalid_exit(env: dict[str, str]) -> None:
     result = invoke(
-        ["users", "create-admin", "--email", "root@example.com", "--password-stdin"], env, input="password1234\n"
+        ["users", "create-admin", "--email", "root@example.com", "--password-stdin"],
+        env,
+        input="password1234\n",
     )
     assert result.exit_code == EXIT_INVALID
     assert "password" in one_line_error(result)

@@ -71,7 +71,9 @@ def test_serve_with_no_configuration_keeps_users_and_pets_across_a_restart(tmp_p
             json={"email": "ann@example.com", "display_name": "Ann", "password": STRONG_PASSWORD},
         )
         assert registered.status_code == 201, registered.text
-        tokens = api.post("/auth/login", json={"email": "ann@example.com", "password": STRONG_PASSWORD}).json()
+        tokens = api.post(
+            "/auth/login", json={"email": "ann@example.com", "password": STRONG_PASSWORD}
+        ).json()
         headers = {"Authorization": f"Bearer {tokens['access_token']}"}
         pet = api.post("/pets", headers=headers, json={"name": "Rex", "species": "dog"})
         assert pet.status_code == 201, pet.text
@@ -85,9 +87,13 @@ def test_serve_with_no_configuration_keeps_users_and_pets_across_a_restart(tmp_p
         before = api.get("/pets", headers=headers)
         assert before.status_code == 200, before.text
         # ...and the data did too.
-        login = api.post("/auth/login", json={"email": "ann@example.com", "password": STRONG_PASSWORD})
+        login = api.post(
+            "/auth/login", json={"email": "ann@example.com", "password": STRONG_PASSWORD}
+        )
         assert login.status_code == 200, login.text
-        pets = api.get("/pets", headers={"Authorization": f"Bearer {login.json()['access_token']}"}).json()
+        pets = api.get(
+            "/pets", headers={"Authorization": f"Bearer {login.json()['access_token']}"}
+        ).json()
         assert pets["total"] == 1
         assert pets["items"][0]["id"] == pet.json()["id"]
         assert pets["items"][0]["name"] == "Rex"

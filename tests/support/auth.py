@@ -6,8 +6,17 @@ from dataclasses import dataclass
 
 from adapters.memory.auth import InMemoryAuthUnitOfWork, in_memory_auth_store
 from adapters.memory.unit_of_work import InMemoryStore
-from adapters.security.passwords import Argon2Parameters, Argon2PasswordHasher, ZxcvbnPasswordStrength
-from adapters.security.tokens import JwtTokenIssuer, TokenSettings, generate_private_key_pem, load_private_key
+from adapters.security.passwords import (
+    Argon2Parameters,
+    Argon2PasswordHasher,
+    ZxcvbnPasswordStrength,
+)
+from adapters.security.tokens import (
+    JwtTokenIssuer,
+    TokenSettings,
+    generate_private_key_pem,
+    load_private_key,
+)
 from petpro_core.auth.handlers import AuthDependencies, AuthRules, build_auth_bus
 from petpro_core.auth.ports import AuthUnitOfWorkFactory
 from petpro_core.shared.clock import FixedClock

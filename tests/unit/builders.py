@@ -29,7 +29,12 @@ async def register(
         command = RegisterUser(email=email, display_name=display_name, password=password, **extra)
     else:
         command = CreateUser(
-            actor=OPERATOR, email=email, display_name=display_name, password=password, roles=roles, **extra
+            actor=OPERATOR,
+            email=email,
+            display_name=display_name,
+            password=password,
+            roles=roles,
+            **extra,
         )
     user: User = await bus.execute(command)
     return user

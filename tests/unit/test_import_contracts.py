@@ -31,7 +31,7 @@ def _lint(root: Path, *, pythonpath: list[Path] | None = None) -> subprocess.Com
     if pythonpath is not None:
         # ahead of the editable install's .pth entries, so the copy is what gets analysed
         env["PYTHONPATH"] = os.pathsep.join(str(p) for p in pythonpath)
-    return subprocess.run(  # noqa: S603 - a fixed executable and arguments
+    return subprocess.run(
         [str(LINT_IMPORTS), "--no-logo", "--no-cache", "--config", str(root / CONFIG)],
         cwd=root,
         env=env,

@@ -18,6 +18,12 @@ from petpro_core.auth.domain.roles import Role
 from petpro_core.auth.domain.sessions import RefreshToken
 from petpro_core.auth.domain.throttling import FailureWindow
 from petpro_core.auth.domain.users import User
+from petpro_core.auth.ports import (
+    LoginFailureLog,
+    PetRepository,
+    RefreshTokenRepository,
+    UserRepository,
+)
 from petpro_core.shared.pagination import PageRequest
 
 
@@ -145,10 +151,10 @@ class InMemoryLoginFailureLog:
 
 
 class InMemoryAuthUnitOfWork(InMemoryUnitOfWork[AuthState]):
-    users: InMemoryUserRepository
-    pets: InMemoryPetRepository
-    refresh_tokens: InMemoryRefreshTokenRepository
-    login_failures: InMemoryLoginFailureLog
+    users: UserRepository
+    pets: PetRepository
+    refresh_tokens: RefreshTokenRepository
+    login_failures: LoginFailureLog
 
     def _bind(self, working: AuthState) -> None:
         self.users = InMemoryUserRepository(working)

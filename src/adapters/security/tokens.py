@@ -23,7 +23,7 @@ from petpro_core.shared.ids import new_id
 
 ALGORITHM = "EdDSA"
 HEADER_TYPE = "at+jwt"
-TOKEN_TYPE = "access"
+TOKEN_TYPE = "access"  # noqa: S105 - a claim value, not a secret
 _REQUIRED = ["iss", "aud", "exp", "iat", "sub", "sid", "jti", "token_type", "roles"]
 
 
@@ -71,7 +71,9 @@ class JwtTokenIssuer:
             "token_type": TOKEN_TYPE,
             "roles": sorted(role.value for role in roles),
         }
-        token = jwt.encode(claims, self._private_key, algorithm=ALGORITHM, headers={"typ": HEADER_TYPE})
+        token = jwt.encode(
+            claims, self._private_key, algorithm=ALGORITHM, headers={"typ": HEADER_TYPE}
+        )
         return IssuedAccessToken(token=token, expires_in=int(ttl.total_seconds()))
 
     def verify_access_token(self, token: str, *, now: datetime) -> AccessClaims:

@@ -32,7 +32,7 @@ _SQLITE_DRIVERS = {"sqlite", "sqlite+pysqlite", "sqlite+aiosqlite"}
 
 
 def sqlite_url_in(data_dir: Path) -> str:
-    """`sqlite:///<data_dir>/petpro.db`; the directory is created when the database is first opened."""
+    """`sqlite:///<data_dir>/petpro.db`; the directory is made when the database is first opened."""
     data_dir = Path(data_dir).expanduser().resolve()
     return f"sqlite:///{data_dir / SQLITE_MAIN_FILE}"
 
@@ -56,8 +56,10 @@ class SqlDatabase:
             self._sqlite_file: Path | None = None
         elif driver in _SQLITE_DRIVERS:
             self._dialect = "sqlite"
-            if not parsed.database or parsed.database == ":memory:" or parsed.database.startswith(
-                "file:"
+            if (
+                not parsed.database
+                or parsed.database == ":memory:"
+                or parsed.database.startswith("file:")
             ):
                 raise ValueError("SQLite needs a database file: sqlite:///path/to/petpro.db")
             self._sqlite_file = Path(parsed.database).expanduser().resolve()

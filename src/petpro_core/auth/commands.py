@@ -91,7 +91,7 @@ class ChangePassword(Command):
 @dataclass(frozen=True, kw_only=True)
 class ListUsers(Command):
     actor: Principal
-    page: PageRequest = PageRequest()
+    page: PageRequest = field(default_factory=PageRequest)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,7 +132,7 @@ class ListPets(Command):
     """The actor's pets; admins may name another owner, or all owners with all_owners."""
 
     actor: Principal
-    page: PageRequest = PageRequest()
+    page: PageRequest = field(default_factory=PageRequest)
     owner_id: UUID | None = None
     all_owners: bool = False
 
@@ -144,14 +144,23 @@ class UpdatePet(Command):
     name: str | Unset = UNSET
     species: str | Unset = UNSET
     sex: str | Unset = UNSET
-    breed: str | None | Unset = UNSET
-    date_of_birth: date | None | Unset = UNSET
-    weight_kg: Decimal | None | Unset = UNSET
-    microchip: str | None | Unset = UNSET
-    notes: str | None | Unset = UNSET
+    breed: str | Unset | None = UNSET
+    date_of_birth: date | Unset | None = UNSET
+    weight_kg: Decimal | Unset | None = UNSET
+    microchip: str | Unset | None = UNSET
+    notes: str | Unset | None = UNSET
 
     def changes(self) -> dict[str, object]:
-        fields = ("name", "species", "sex", "breed", "date_of_birth", "weight_kg", "microchip", "notes")
+        fields = (
+            "name",
+            "species",
+            "sex",
+            "breed",
+            "date_of_birth",
+            "weight_kg",
+            "microchip",
+            "notes",
+        )
         return {name: getattr(self, name) for name in fields if getattr(self, name) is not UNSET}
 
 

@@ -72,7 +72,7 @@ class TokenPair:
     access_token: str
     refresh_token: str = field(repr=False)
     expires_in: int
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,8 +80,12 @@ class AuthRules:
     """Tunable rules of the context; the runtime fills them from settings."""
 
     refresh_token_ttl: timedelta = timedelta(days=14)
-    account_throttle: ThrottleRule = ThrottleRule(max_failures=10, window=timedelta(minutes=15))
-    address_throttle: ThrottleRule = ThrottleRule(max_failures=100, window=timedelta(minutes=15))
+    account_throttle: ThrottleRule = field(
+        default_factory=lambda: ThrottleRule(max_failures=10, window=timedelta(minutes=15))
+    )
+    address_throttle: ThrottleRule = field(
+        default_factory=lambda: ThrottleRule(max_failures=100, window=timedelta(minutes=15))
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -138,10 +142,17 @@ class AuthHandlers:
         _require(cmd.actor, Permission.MANAGE_ROLES)
         if not cmd.roles:
             raise RuleViolated("a user needs at least one role")
-        return await self._add_user(cmd.email, cmd.display_name, cmd.password, cmd.language, cmd.roles)
+        return await self._add_user(
+            cmd.email, cmd.display_name, cmd.password, cmd.language, cmd.roles
+        )
 
     async def _add_user(
-        self, raw_email: str, raw_name: str, raw_password: str, raw_language: str, roles: frozenset[Role]
+        self,
+        raw_email: str,
+        raw_name: str,
+        raw_password: str,
+        raw_language: str,
+        roles: frozenset[Role],
     ) -> User:
         email = parse_email(raw_email)
         display_name = parse_display_name(raw_name)
@@ -254,7 +265,9 @@ class AuthHandlers:
         now = self._deps.clock.now()
         async with self._deps.uow() as uow:
             user = await self._load_user(uow, cmd.actor.user_id)
-            changed, event = user.with_profile(display_name=display_name, language=language, now=now)
+            changed, event = user.with_profile(
+                display_name=display_name, language=language, now=now
+            )
             if event is not None:
                 await uow.users.update(changed, expected_version=user.version)
                 uow.record(event)
@@ -301,7 +314,10 @@ class AuthHandlers:
             roles = (user.roles | cmd.grant) - cmd.revoke
             if not roles:
                 raise RuleViolated("a user keeps at least one role")
-            if Role.ADMIN in user.roles - roles and await uow.users.count_with_role(Role.ADMIN) <= 1:
+            if (
+                Role.ADMIN in user.roles - roles
+                and await uow.users.count_with_role(Role.ADMIN) <= 1
+            ):
                 raise RuleViolated("cannot revoke the admin role of the last admin")
             changed, event = user.with_roles(roles, now)
             if event is not None:
@@ -386,7 +402,9 @@ class AuthHandlers:
         access = self._deps.tokens.issue_access_token(
             user_id=user.id, session_id=family_id, roles=user.roles, now=now
         )
-        return TokenPair(access_token=access.token, refresh_token=refresh_token, expires_in=access.expires_in)
+        return TokenPair(
+            access_token=access.token, refresh_token=refresh_token, expires_in=access.expires_in
+        )
 
     @staticmethod
     async def _load_user(uow: AuthUnitOfWork, user_id: UUID) -> User:
@@ -422,4 +440,10 @@ def build_auth_bus(deps: AuthDependencies) -> MessageBus:
     return bus
 
 
-__all__: Sequence[str] = ["AuthDependencies", "AuthHandlers", "AuthRules", "TokenPair", "build_auth_bus"]
+__all__: Sequence[str] = [
+    "AuthDependencies",
+    "AuthHandlers",
+    "AuthRules",
+    "TokenPair",
+    "build_auth_bus",
+]

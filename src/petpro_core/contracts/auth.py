@@ -88,4 +88,10 @@ class PetDeleted(Event):
         return self.pet_id
 
 
-AUTH_EVENTS: tuple[type[Event], ...] = (UserCreated, UserUpdated, PetCreated, PetUpdated, PetDeleted)
+AUTH_EVENTS: tuple[type[Event], ...] = (
+    UserCreated,
+    UserUpdated,
+    PetCreated,
+    PetUpdated,
+    PetDeleted,
+)

@@ -64,7 +64,7 @@ class MessageBus:
         for handler in self._events.get(type(event), ()):
             try:
                 await handler(event)
-            except Exception as exc:  # noqa: BLE001 - collected and re-raised below
+            except Exception as exc:
                 failures.append(exc)
         if failures:
             raise ExceptionGroup(f"handlers of {event.NAME} failed", failures)

@@ -7,7 +7,14 @@ from decimal import Decimal, InvalidOperation
 
 # Minor units of the currencies PetPro prices in; extend as clinics open elsewhere.
 MINOR_UNITS: dict[str, int] = {
-    "AUD": 2, "CAD": 2, "CHF": 2, "EUR": 2, "GBP": 2, "JPY": 0, "NZD": 2, "USD": 2,
+    "AUD": 2,
+    "CAD": 2,
+    "CHF": 2,
+    "EUR": 2,
+    "GBP": 2,
+    "JPY": 0,
+    "NZD": 2,
+    "USD": 2,
 }
 
 

@@ -142,8 +142,12 @@ class SqlUserRepository(_SqlRepository):
     async def count_with_role(self, role: Role) -> int:
         connection = self.connection
         if connection.dialect.name == "postgresql":
-            statement = select(func.count()).select_from(users).where(
-                type_coerce(users.c.roles, JSONB).contains([role.value])  # jsonb @>
+            statement = (
+                select(func.count())
+                .select_from(users)
+                .where(
+                    type_coerce(users.c.roles, JSONB).contains([role.value])  # jsonb @>
+                )
             )
             return (await connection.execute(statement)).scalar_one()
         result = await connection.execute(
@@ -322,9 +326,9 @@ class SqlLoginFailureLog(_SqlRepository):
         await self.connection.execute(insert(login_failures).values(key=key, at=at))
 
     async def window(self, key: str, since: datetime) -> FailureWindow:
-        statement = select(
-            func.count(), func.min(login_failures.c.at, type_=UtcDateTime())
-        ).where(login_failures.c.key == key, login_failures.c.at > since)
+        statement = select(func.count(), func.min(login_failures.c.at, type_=UtcDateTime())).where(
+            login_failures.c.key == key, login_failures.c.at > since
+        )
         count, oldest = (await self.connection.execute(statement)).one()
         return FailureWindow(count=count, oldest=oldest)
 

@@ -43,9 +43,13 @@ class PasswordPolicy:
         normalised = normalise_password(password)
         length = len(normalised)
         if length < self.min_length:
-            raise WeakPassword(f"password must be at least {self.min_length} characters", field="password")
+            raise WeakPassword(
+                f"password must be at least {self.min_length} characters", field="password"
+            )
         if length > self.max_length:
-            raise WeakPassword(f"password must be at most {self.max_length} characters", field="password")
+            raise WeakPassword(
+                f"password must be at most {self.max_length} characters", field="password"
+            )
         local_part = email.split("@", 1)[0].lower()
         if len(local_part) >= _MIN_LOCAL_PART_CHECKED and local_part in normalised.lower():
             raise WeakPassword("password must not contain your e-mail address", field="password")

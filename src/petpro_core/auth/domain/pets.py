@@ -102,11 +102,14 @@ class Pet:
             and self.microchip.isdigit()
         ):
             raise InvalidInput(
-                f"microchip must be exactly {MICROCHIP_DIGITS} digits (ISO 11784)", field="microchip"
+                f"microchip must be exactly {MICROCHIP_DIGITS} digits (ISO 11784)",
+                field="microchip",
             )
 
     @classmethod
-    def register(cls, *, pet_id: UUID, owner_id: UUID, now: datetime, **fields: Any) -> tuple[Pet, PetCreated]:
+    def register(
+        cls, *, pet_id: UUID, owner_id: UUID, now: datetime, **fields: Any
+    ) -> tuple[Pet, PetCreated]:
         pet = cls(id=pet_id, owner_id=owner_id, created_at=now, updated_at=now, **fields)
         _check_born_by(pet.date_of_birth, now)
         return pet, PetCreated(occurred_at=now, aggregate_version=1, **pet._public())
@@ -117,11 +120,16 @@ class Pet:
             return self, None
         _check_born_by(changed.date_of_birth, now)
         bumped = replace(changed, version=self.version + 1, updated_at=now)
-        return bumped, PetUpdated(occurred_at=now, aggregate_version=bumped.version, **bumped._public())
+        return bumped, PetUpdated(
+            occurred_at=now, aggregate_version=bumped.version, **bumped._public()
+        )
 
     def deleted(self, now: datetime) -> PetDeleted:
         return PetDeleted(
-            occurred_at=now, aggregate_version=self.version + 1, pet_id=self.id, owner_id=self.owner_id
+            occurred_at=now,
+            aggregate_version=self.version + 1,
+            pet_id=self.id,
+            owner_id=self.owner_id,
         )
 
     def _public(self) -> dict[str, Any]:
