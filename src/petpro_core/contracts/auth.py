@@ -11,8 +11,10 @@ from petpro_core.shared.events import Event
 
 
 @dataclass(frozen=True, kw_only=True)
-class UserCreated(Event):
-    NAME = "user.created"
+class UserSnapshot(Event):
+    """Common shape of user.created and user.updated: the public profile after the change,
+    whole, so consumers can upsert."""
+
     AGGREGATE = "user"
 
     user_id: UUID
@@ -27,21 +29,13 @@ class UserCreated(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class UserUpdated(Event):
-    """The user's public profile after the change (a full snapshot, so consumers can upsert)."""
+class UserCreated(UserSnapshot):
+    NAME = "user.created"
 
+
+@dataclass(frozen=True, kw_only=True)
+class UserUpdated(UserSnapshot):
     NAME = "user.updated"
-    AGGREGATE = "user"
-
-    user_id: UUID
-    email: str
-    display_name: str
-    roles: tuple[str, ...]
-    language: str
-
-    @property
-    def aggregate_id(self) -> UUID:
-        return self.user_id
 
 
 @dataclass(frozen=True, kw_only=True)
