@@ -15,14 +15,14 @@ class CountingHasher:
         self.calls: Counter[str] = Counter()
         self.verified_hashes: list[str] = []
 
-    def hash(self, password: str) -> str:
+    async def hash(self, password: str) -> str:
         self.calls["hash"] += 1
-        return self._inner.hash(password)
+        return await self._inner.hash(password)
 
-    def verify(self, password_hash: str, password: str) -> bool:
+    async def verify(self, password_hash: str, password: str) -> bool:
         self.calls["verify"] += 1
         self.verified_hashes.append(password_hash)
-        return self._inner.verify(password_hash, password)
+        return await self._inner.verify(password_hash, password)
 
     def needs_rehash(self, password_hash: str) -> bool:
         self.calls["needs_rehash"] += 1

@@ -209,7 +209,7 @@ async def test_registration_stores_an_argon2id_hash_never_the_password(
     stored = store.state.users[user.id]
     assert stored.password_hash.startswith("$argon2id$")
     assert STRONG_PASSWORD not in stored.password_hash
-    assert harness.hasher.verify(stored.password_hash, STRONG_PASSWORD)
+    assert await harness.hasher.verify(stored.password_hash, STRONG_PASSWORD)
     assert stored.version == 1
     assert stored.created_at == stored.updated_at == harness.clock.now()
     assert "password" not in repr(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher as _Argon2
@@ -28,10 +29,15 @@ class Argon2PasswordHasher:
             type=Type.ID,
         )
 
-    def hash(self, password: str) -> str:
-        return self._argon2.hash(password)
+    # argon2-cffi releases the GIL while hashing, so worker threads hash in parallel and the
+    # event loop keeps serving; the default executor's size bounds how many run at once.
+    async def hash(self, password: str) -> str:
+        return await asyncio.to_thread(self._argon2.hash, password)
 
-    def verify(self, password_hash: str, password: str) -> bool:
+    async def verify(self, password_hash: str, password: str) -> bool:
+        return await asyncio.to_thread(self._verify, password_hash, password)
+
+    def _verify(self, password_hash: str, password: str) -> bool:
         try:
             return self._argon2.verify(password_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):

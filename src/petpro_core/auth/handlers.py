@@ -7,9 +7,9 @@ workers) enforces the same rules.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -33,6 +33,7 @@ from petpro_core.auth.commands import (
     UpdateProfile,
 )
 from petpro_core.auth.domain.errors import (
+    ConcurrentUpdate,
     InvalidCredentials,
     InvalidToken,
     PetNotFound,
@@ -102,6 +103,7 @@ class AuthHandlers:
     def __init__(self, deps: AuthDependencies) -> None:
         self._deps = deps
         self._policy = PasswordPolicy(deps.strength)
+        self._dummy: str | None = None
 
     def register(self, bus: MessageBus) -> None:
         handlers: dict[type[Any], Any] = {
@@ -126,10 +128,11 @@ class AuthHandlers:
         for command_type, handler in handlers.items():
             bus.register_command(command_type, handler)
 
-    @cached_property
-    def _dummy_hash(self) -> str:
+    async def _dummy_hash(self) -> str:
         """A real hash to verify against when the e-mail is unknown, so timing matches."""
-        return self._deps.hasher.hash(_DUMMY_PASSWORD)
+        if self._dummy is None:
+            self._dummy = await self._deps.hasher.hash(_DUMMY_PASSWORD)
+        return self._dummy
 
     # -- users and credentials -------------------------------------------------
 
@@ -158,13 +161,15 @@ class AuthHandlers:
         display_name = parse_display_name(raw_name)
         language = parse_language(raw_language)
         password = self._policy.check(raw_password, email=email, display_name=display_name)
+        # Hash before the transaction opens: argon2 is slow on purpose, locks must not wait on it.
+        password_hash = await self._deps.hasher.hash(password)
         now = self._deps.clock.now()
         async with self._deps.uow() as uow:
             user, created = User.register(
                 user_id=new_id(),
                 email=email,
                 display_name=display_name,
-                password_hash=self._deps.hasher.hash(password),
+                password_hash=password_hash,
                 roles=roles,
                 language=language,
                 now=now,
@@ -183,24 +188,35 @@ class AuthHandlers:
             for key, rule in zip(keys, rules, strict=True):
                 enforce(rule, await uow.login_failures.window(key, now - rule.window), now)
             user = await uow.users.get_by_email(email)
-            password = normalise_password(cmd.password)
-            if user is None:
-                deps.hasher.verify(self._dummy_hash, password)
-                verified = False
-            else:
-                verified = deps.hasher.verify(user.password_hash, password)
+        # Verify (and re-hash) outside any transaction; unknown e-mails cost the same.
+        password = normalise_password(cmd.password)
+        stored_hash = user.password_hash if user is not None else await self._dummy_hash()
+        verified = await deps.hasher.verify(stored_hash, password) and user is not None
+        new_hash = (
+            await deps.hasher.hash(password)
+            if verified and deps.hasher.needs_rehash(stored_hash)
+            else None
+        )
+        async with deps.uow() as uow:
             if not verified or user is None:
                 for key in keys:
                     await uow.login_failures.record(key, now)
                 await uow.commit()
                 raise InvalidCredentials("invalid e-mail or password")
             await uow.login_failures.clear(keys[0])
-            if deps.hasher.needs_rehash(user.password_hash):
-                rehashed = user.with_password_hash(deps.hasher.hash(password), now)
-                await uow.users.update(rehashed, expected_version=user.version)
+            if new_hash is not None:
+                await self._try_rehash(uow, user, new_hash)
             pair = await self._start_session(uow, user)
             await uow.commit()
         return pair
+
+    async def _try_rehash(self, uow: AuthUnitOfWork, user: User, new_hash: str) -> None:
+        """Upgrade the stored hash; if the user changed meanwhile, the next login will."""
+        with suppress(ConcurrentUpdate):
+            await uow.users.update(
+                user.with_password_hash(new_hash, self._deps.clock.now()),
+                expected_version=user.version,
+            )
 
     async def refresh(self, cmd: RefreshSession) -> TokenPair:
         now = self._deps.clock.now()
@@ -277,20 +293,26 @@ class AuthHandlers:
     async def change_password(self, cmd: ChangePassword) -> None:
         """Verify the current password, apply the policy, and end every session of the user."""
         deps, now = self._deps, self._deps.clock.now()
+        rule = deps.rules.account_throttle
         async with deps.uow() as uow:
             user = await self._load_user(uow, cmd.actor.user_id)
-            rule = deps.rules.account_throttle
             key = account_key(user.email)
             enforce(rule, await uow.login_failures.window(key, now - rule.window), now)
-            if not deps.hasher.verify(user.password_hash, normalise_password(cmd.current_password)):
+        current = normalise_password(cmd.current_password)
+        if not await deps.hasher.verify(user.password_hash, current):
+            async with deps.uow() as uow:
                 await uow.login_failures.record(key, now)
                 await uow.commit()
-                raise InvalidCredentials("current password is wrong")
-            password = self._policy.check(
-                cmd.new_password, email=user.email, display_name=user.display_name
+            raise InvalidCredentials("current password is wrong")
+        password = self._policy.check(
+            cmd.new_password, email=user.email, display_name=user.display_name
+        )
+        new_hash = await deps.hasher.hash(password)
+        async with deps.uow() as uow:
+            # Optimistic: a concurrent change to the user makes this a ConcurrentUpdate (409).
+            await uow.users.update(
+                user.with_password_hash(new_hash, now), expected_version=user.version
             )
-            changed = user.with_password_hash(deps.hasher.hash(password), now)
-            await uow.users.update(changed, expected_version=user.version)
             await uow.refresh_tokens.revoke_all_of_user(user.id, now)
             await uow.commit()
 

@@ -110,9 +110,11 @@ AuthUnitOfWorkFactory = Callable[[], AuthUnitOfWork]
 
 
 class PasswordHasher(Protocol):
-    def hash(self, password: str) -> str: ...
+    """Deliberately slow hashing: implementations must not block the event loop."""
 
-    def verify(self, password_hash: str, password: str) -> bool:
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, password_hash: str, password: str) -> bool:
         """False on a mismatch or a malformed hash; never raises for a wrong password."""
         ...
 
