@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,31 @@ async def test_sqlite_connections_attach_schemas_and_set_pragmas(tmp_path: Path)
 async def test_ping_postgres(postgres_database: SqlDatabase) -> None:
     await postgres_database.ping()
     assert postgres_database.dialect_name == "postgresql"
+
+
+async def test_sqlite_units_of_work_queue_for_the_writer_slot_and_release_it_on_failure(
+    tmp_path: Path,
+) -> None:
+    from adapters.sql.auth.unit_of_work import SqlAuthUnitOfWork
+
+    not_a_directory = tmp_path / "occupied"
+    not_a_directory.write_text("a file where the data directory should be")
+    broken = SqlDatabase(sqlite_url_in(not_a_directory / "data"))
+    for _ in range(2):  # a slot leaked by the first failure would hang the second attempt
+        with pytest.raises(OSError):
+            await asyncio.wait_for(SqlAuthUnitOfWork(broken).__aenter__(), timeout=5)
+
+    database = SqlDatabase(sqlite_url_in(tmp_path / "data"))
+    order: list[str] = []
+
+    async def hold(name: str) -> None:
+        async with SqlAuthUnitOfWork(database):
+            order.append(f"{name} in")
+            await asyncio.sleep(0.05)
+            order.append(f"{name} out")
+
+    try:
+        await asyncio.gather(hold("first"), hold("second"))
+    finally:
+        await database.dispose()
+    assert order == ["first in", "first out", "second in", "second out"]

@@ -34,6 +34,14 @@ class AuthState:
     refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
     login_failures: dict[str, list[datetime]] = field(default_factory=dict)
 
+    def clone(self) -> AuthState:
+        return AuthState(
+            users=dict(self.users),
+            pets=dict(self.pets),
+            refresh_tokens=dict(self.refresh_tokens),
+            login_failures={key: list(times) for key, times in self.login_failures.items()},
+        )
+
 
 def _page(items: list[object], page: PageRequest) -> list[object]:
     return items[page.offset : page.offset + page.limit]

@@ -1,20 +1,27 @@
 """A transactional in-memory store: each unit of work edits a copy and swaps it in on commit.
 
 Units of work on one store run one at a time (an asyncio lock), which makes them
-serializable; a rollback simply drops the copy.
+serializable; a rollback simply drops the copy. States hold immutable values (frozen
+dataclasses), so a copy only has to copy the containers: see `State.clone`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Generic, Self, TypeVar
+from typing import Generic, Protocol, Self, TypeVar
 
 from petpro_core.shared.events import Event
 
-State = TypeVar("State")
+
+class Cloneable(Protocol):
+    def clone(self) -> Self:
+        """A copy whose containers can change without touching the original."""
+        ...
+
+
+State = TypeVar("State", bound=Cloneable)
 
 
 @dataclass
@@ -38,7 +45,7 @@ class InMemoryUnitOfWork(Generic[State]):
 
     async def __aenter__(self) -> Self:
         await self._store.lock.acquire()
-        self._working = copy.deepcopy(self._store.state)
+        self._working = self._store.state.clone()
         self._pending = []
         self._bind(self._working)
         return self
@@ -59,11 +66,13 @@ class InMemoryUnitOfWork(Generic[State]):
         self._pending.extend(events)
 
     async def commit(self) -> None:
-        self._store.state = copy.deepcopy(self.working)
+        self._store.state = self.working
         self._store.outbox.extend(self._pending)
         self._pending = []
+        self._working = self._store.state.clone()
+        self._bind(self._working)
 
     async def rollback(self) -> None:
-        self._working = copy.deepcopy(self._store.state)
+        self._working = self._store.state.clone()
         self._pending = []
         self._bind(self._working)

@@ -11,6 +11,9 @@ queue on the busy timeout instead of dead-locking on a lock upgrade.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +78,7 @@ class SqlDatabase:
             )
         self._echo = echo
         self._engine: AsyncEngine | None = None
+        self._sqlite_writer: asyncio.Lock | None = None
 
     def __repr__(self) -> str:
         return f"SqlDatabase({self.url_for_display!r})"
@@ -143,6 +147,23 @@ class SqlDatabase:
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None
+        self._sqlite_writer = None
+
+    @asynccontextmanager
+    async def transaction_slot(self) -> AsyncIterator[None]:
+        """Hold for the life of a unit of work. SQLite has one writer at a time, and every
+        transaction here begins IMMEDIATE; queuing them in this process is much cheaper than
+        letting connections collide in SQLite's sleeping busy handler (other processes still
+        meet busy_timeout). PostgreSQL needs no slot. Not re-entrant: never nest two units of
+        work of one SQLite database in one task."""
+        if self._dialect != "sqlite":
+            async with nullcontext():
+                yield
+            return
+        if self._sqlite_writer is None:
+            self._sqlite_writer = asyncio.Lock()
+        async with self._sqlite_writer:
+            yield
 
 
 def install_sqlite_listeners(engine: Engine, main_file: Path) -> None:

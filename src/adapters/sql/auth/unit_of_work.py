@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Self
 
@@ -37,6 +38,7 @@ class SqlAuthUnitOfWork:
     def __init__(self, database: SqlDatabase) -> None:
         self._database = database
         self._connection: AsyncConnection | None = None
+        self._resources: AsyncExitStack | None = None
         self._pending: list[Event] = []
         # Typed as the ports, so this class satisfies the AuthUnitOfWork protocol.
         self.users: UserRepository = SqlUserRepository(self._require_connection)
@@ -54,7 +56,10 @@ class SqlAuthUnitOfWork:
     async def __aenter__(self) -> Self:
         if self._connection is not None:
             raise RuntimeError("this unit of work is already open")
-        self._connection = await self._database.engine.connect()
+        async with AsyncExitStack() as resources:
+            await resources.enter_async_context(self._database.transaction_slot())
+            self._connection = await resources.enter_async_context(self._database.engine.connect())
+            self._resources = resources.pop_all()  # released in __aexit__: connection, then slot
         self._pending = []
         return self
 
@@ -65,14 +70,13 @@ class SqlAuthUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         connection, self._connection = self._connection, None
+        resources, self._resources = self._resources, None
         self._pending = []
-        if connection is None:
+        if resources is None:
             return
-        try:
-            if connection.in_transaction():
+        async with resources:
+            if connection is not None and connection.in_transaction():
                 await connection.rollback()
-        finally:
-            await connection.close()
 
     def record(self, *events: Event) -> None:
         self._pending.extend(events)
