@@ -36,6 +36,11 @@ app.add_typer(users_app, name="users")
 
 console = Console()
 
+EmailArgument = Annotated[str, typer.Argument(help="The user's e-mail.")]
+RolesArgument = Annotated[
+    list[str], typer.Argument(help=f"Roles: {', '.join(role.value for role in Role)}.")
+]
+
 
 @app.command()
 @guarded
@@ -148,20 +153,14 @@ def users_list(
 
 @users_app.command("grant")
 @guarded
-def users_grant(
-    email: Annotated[str, typer.Argument(help="The user's e-mail.")],
-    roles: Annotated[list[str], typer.Argument(help=f"Roles: {', '.join(r.value for r in Role)}.")],
-) -> None:
+def users_grant(email: EmailArgument, roles: RolesArgument) -> None:
     """Grant roles to a user."""
     _change_roles(email, grant=_parse_roles(roles))
 
 
 @users_app.command("revoke")
 @guarded
-def users_revoke(
-    email: Annotated[str, typer.Argument(help="The user's e-mail.")],
-    roles: Annotated[list[str], typer.Argument(help=f"Roles: {', '.join(r.value for r in Role)}.")],
-) -> None:
+def users_revoke(email: EmailArgument, roles: RolesArgument) -> None:
     """Revoke roles from a user."""
     _change_roles(email, revoke=_parse_roles(roles))
 

@@ -8,12 +8,6 @@ from adapters.memory.unit_of_work import InMemoryStore
 from tests.support.auth import AuthHarness, memory_harness
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "lint: runs a static-analysis tool as a subprocess (kept under a few seconds)"
-    )
-
-
 @pytest.fixture
 def harness_and_store() -> tuple[AuthHarness, InMemoryStore]:  # type: ignore[type-arg]
     return memory_harness()
