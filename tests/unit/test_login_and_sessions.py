@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -422,3 +423,42 @@ async def test_a_profile_edit_that_read_the_old_row_cannot_undo_a_password_chang
         with pytest.raises(ConcurrentUpdate):
             await uow.users.update(renamed, expected_version=stale.version)
     assert (await login(harness.bus, password="violet kettle drums at dawn")).access_token
+
+
+class PasswordChangedWhileVerifying(CountingHasher):
+    """Verifies, then lets the owner's password change land before the login continues."""
+
+    def __init__(self, inner: Argon2PasswordHasher, change: Any) -> None:
+        super().__init__(inner)
+        self._change = change
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        verified = await super().verify(password_hash, password)
+        if self._change is not None:
+            change, self._change = self._change, None
+            await change()
+        return verified
+
+
+async def test_a_login_racing_a_password_change_gets_no_session() -> None:
+    harness, store = memory_harness()
+    user = await register(harness.bus)
+
+    async def change_password() -> None:
+        await harness.bus.execute(
+            ChangePassword(
+                actor=principal(user),
+                current_password=STRONG_PASSWORD,
+                new_password="violet kettle drums at dawn",
+            )
+        )
+
+    racer = auth_harness(
+        lambda: InMemoryAuthUnitOfWork(store),
+        clock=harness.clock,
+        hasher=PasswordChangedWhileVerifying(Argon2PasswordHasher(FAST_ARGON2), change_password),
+    )
+    with pytest.raises(InvalidCredentials):
+        await login(racer.bus)  # the old password, verified just before it stopped being valid
+    assert not any(t.revoked_at is None for t in store.state.refresh_tokens.values())
+    assert (await login(racer.bus, password="violet kettle drums at dawn")).access_token

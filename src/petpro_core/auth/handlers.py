@@ -198,15 +198,17 @@ class AuthHandlers:
             else None
         )
         async with deps.uow() as uow:
-            if not verified or user is None:
+            current = await uow.users.get(user.id) if verified and user is not None else None
+            # Only the password that is current now counts: it may have changed while hashing.
+            if current is None or current.password_hash != stored_hash:
                 for key in keys:
                     await uow.login_failures.record(key, now)
                 await uow.commit()
                 raise InvalidCredentials("invalid e-mail or password")
             await uow.login_failures.clear(keys[0])
             if new_hash is not None:
-                await self._try_rehash(uow, user, new_hash)
-            pair = await self._start_session(uow, user)
+                await self._try_rehash(uow, current, new_hash)
+            pair = await self._start_session(uow, current)
             await uow.commit()
         return pair
 
