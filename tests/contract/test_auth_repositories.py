@@ -720,3 +720,24 @@ async def test_concurrent_read_modify_write_units_of_work_both_succeed(
     await asyncio.gather(fail_once(T0), fail_once(T0 + timedelta(seconds=1)))
     async with uow_factory() as uow:
         assert (await uow.login_failures.window(key, T0 - timedelta(seconds=1))).count == 2
+
+
+async def test_prune_forgets_failures_at_or_before_the_cut_of_every_key(
+    uow_factory: AuthAdapter,
+) -> None:
+    old, edge, recent = T0, T0 + timedelta(minutes=10), T0 + timedelta(minutes=20)
+    async with uow_factory() as uow:
+        await uow.login_failures.record("account:a@example.com", old)
+        await uow.login_failures.record("account:a@example.com", recent)
+        await uow.login_failures.record("address:192.0.2.1", edge)
+        await uow.login_failures.record("address:192.0.2.2", old)
+        await uow.commit()
+    async with uow_factory() as uow:
+        await uow.login_failures.prune(edge)
+        await uow.commit()
+    async with uow_factory() as uow:
+        since = T0 - timedelta(days=1)
+        a = await uow.login_failures.window("account:a@example.com", since)
+        assert (a.count, a.oldest) == (1, recent)
+        assert (await uow.login_failures.window("address:192.0.2.1", since)).count == 0
+        assert (await uow.login_failures.window("address:192.0.2.2", since)).count == 0

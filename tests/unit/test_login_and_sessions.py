@@ -30,7 +30,7 @@ from tests.support.auth import (
     auth_harness,
     memory_harness,
 )
-from tests.unit.builders import login, principal, register
+from tests.unit.builders import ADDRESS, login, principal, register
 from tests.unit.fakes import CountingHasher
 
 WRONG = "definitely not the password"
@@ -462,3 +462,18 @@ async def test_a_login_racing_a_password_change_gets_no_session() -> None:
         await login(racer.bus)  # the old password, verified just before it stopped being valid
     assert not any(t.revoked_at is None for t in store.state.refresh_tokens.values())
     assert (await login(racer.bus, password="violet kettle drums at dawn")).access_token
+
+
+async def test_failed_logins_prune_failures_that_no_window_counts_any_more(
+    harness: AuthHarness,
+    store: InMemoryStore,  # type: ignore[type-arg]
+) -> None:
+    await register(harness.bus)
+    for email in ("ghost1@example.com", "ghost2@example.com"):
+        with pytest.raises(InvalidCredentials):
+            await login(harness.bus, email, address="198.51.100.1")
+    harness.clock.advance(timedelta(minutes=15))
+    with pytest.raises(InvalidCredentials):
+        await login(harness.bus, "ann@example.com", "not the passphrase at all")
+    remaining = store.state.login_failures
+    assert set(remaining) == {account_key("ann@example.com"), address_key(ADDRESS)}

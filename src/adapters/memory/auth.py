@@ -157,6 +157,14 @@ class InMemoryLoginFailureLog:
     async def clear(self, key: str) -> None:
         self._failures.pop(key, None)
 
+    async def prune(self, before: datetime) -> None:
+        for key in list(self._failures):
+            kept = [at for at in self._failures[key] if at > before]
+            if kept:
+                self._failures[key] = kept
+            else:
+                del self._failures[key]
+
 
 class InMemoryAuthUnitOfWork(InMemoryUnitOfWork[AuthState]):
     users: UserRepository

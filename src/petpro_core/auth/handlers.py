@@ -203,6 +203,8 @@ class AuthHandlers:
             if current is None or current.password_hash != stored_hash:
                 for key in keys:
                     await uow.login_failures.record(key, now)
+                # Failures for made-up e-mails would otherwise pile up forever.
+                await uow.login_failures.prune(now - max(rule.window for rule in rules))
                 await uow.commit()
                 raise InvalidCredentials("invalid e-mail or password")
             await uow.login_failures.clear(keys[0])

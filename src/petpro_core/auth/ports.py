@@ -98,6 +98,10 @@ class LoginFailureLog(Protocol):
 
     async def clear(self, key: str) -> None: ...
 
+    async def prune(self, before: datetime) -> None:
+        """Forget every failure at or before `before` (of any key): they count for nothing."""
+        ...
+
 
 class AuthUnitOfWork(UnitOfWork, Protocol):
     users: UserRepository

@@ -334,3 +334,6 @@ class SqlLoginFailureLog(_SqlRepository):
 
     async def clear(self, key: str) -> None:
         await self.connection.execute(delete(login_failures).where(login_failures.c.key == key))
+
+    async def prune(self, before: datetime) -> None:
+        await self.connection.execute(delete(login_failures).where(login_failures.c.at <= before))

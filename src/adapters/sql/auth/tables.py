@@ -99,7 +99,7 @@ login_failures = Table(
         autoincrement=True,
     ),
     Column("key", Text(), nullable=False, index=True),
-    Column("at", UtcDateTime(), nullable=False),
+    Column("at", UtcDateTime(), nullable=False, index=True),
 )
 
 # The transactional outbox: written by the unit of work in the same transaction as the
