@@ -56,12 +56,12 @@ def serve(
     databases = container.databases()
     if settings.storage_for("auth") is not StorageKind.MEMORY:
         prepare_schema(settings, databases)
-    storage = (
-        settings.database_url_for("auth")
-        if settings.storage_for("auth") is not StorageKind.SQLITE
-        else f"SQLite in {settings.data_dir.resolve()}"
-    )
-    typer.echo(f"PetPro API on http://{host}:{port} (docs at /schema; storage: {_redact(storage)})")
+    kind = settings.storage_for("auth")
+    storage = {
+        StorageKind.MEMORY: "memory://",
+        StorageKind.SQLITE: f"SQLite in {settings.data_dir.resolve()}",
+    }.get(kind) or databases.for_context("auth").url_for_display
+    typer.echo(f"PetPro API on http://{host}:{port} (docs at /schema; storage: {storage})")
     uvicorn.run(
         "runtimes.http.app:create_app",
         factory=True,
@@ -202,13 +202,3 @@ def _print_schema(statuses: list[SchemaStatus]) -> None:
         state = "[green]up to date[/]" if status.up_to_date else "[yellow]behind[/]"
         table.add_row(status.context, status.current or "—", status.head, state)
     console.print(table)
-
-
-def _redact(url: str) -> str:
-    """Hide a password in a database URL before printing it."""
-    if "://" in url and "@" in url:
-        scheme, rest = url.split("://", 1)
-        credentials, host = rest.rsplit("@", 1)
-        user = credentials.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
-    return url

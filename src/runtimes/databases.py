@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from adapters.sql.database import SqlDatabase
+from adapters.sql.database import CONTEXT_SCHEMAS, SqlDatabase
 from runtimes.settings import Settings, StorageKind
-
-CONTEXTS: tuple[str, ...] = ("auth",)
 
 
 class Databases:
@@ -22,7 +20,9 @@ class Databases:
         return self._by_url[url]
 
     def sql_contexts(self) -> list[str]:
-        return [c for c in CONTEXTS if self._settings.storage_for(c) is not StorageKind.MEMORY]
+        return [
+            c for c in CONTEXT_SCHEMAS if self._settings.storage_for(c) is not StorageKind.MEMORY
+        ]
 
     async def ping(self) -> None:
         """Raise if any context's database cannot answer."""

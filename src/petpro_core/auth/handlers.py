@@ -210,7 +210,7 @@ class AuthHandlers:
             await uow.login_failures.clear(keys[0])
             if new_hash is not None:
                 await self._try_rehash(uow, current, new_hash)
-            pair = await self._start_session(uow, current)
+            pair = await self._issue(uow, current, family_id=new_id())
             await uow.commit()
         return pair
 
@@ -238,7 +238,7 @@ class AuthHandlers:
             user = await uow.users.get(stored.user_id)
             if user is None:
                 raise InvalidToken("invalid refresh token")
-            pair = await self._issue(uow, user, stored.family_id)
+            pair = await self._issue(uow, user, family_id=stored.family_id)
             await uow.commit()
         return pair
 
@@ -410,10 +410,7 @@ class AuthHandlers:
 
     # -- helpers ---------------------------------------------------------------
 
-    async def _start_session(self, uow: AuthUnitOfWork, user: User) -> TokenPair:
-        return await self._issue(uow, user, new_id())
-
-    async def _issue(self, uow: AuthUnitOfWork, user: User, family_id: UUID) -> TokenPair:
+    async def _issue(self, uow: AuthUnitOfWork, user: User, *, family_id: UUID) -> TokenPair:
         now = self._deps.clock.now()
         refresh_token = new_refresh_token()
         await uow.refresh_tokens.add(

@@ -45,14 +45,6 @@ class MessageBus:
     def subscribe(self, event_type: type[Event], handler: EventHandler) -> None:
         self._events.setdefault(event_type, []).append(handler)
 
-    def merge(self, other: MessageBus) -> None:
-        """Take over another bus's registrations (one bus per process, many contexts)."""
-        for command_type, handler in other._commands.items():
-            self.register_command(command_type, handler)
-        for event_type, handlers in other._events.items():
-            for handler in handlers:
-                self.subscribe(event_type, handler)
-
     async def execute(self, command: Command) -> Any:
         handler = self._commands.get(type(command))
         if handler is None:
@@ -68,6 +60,3 @@ class MessageBus:
                 failures.append(exc)
         if failures:
             raise ExceptionGroup(f"handlers of {event.NAME} failed", failures)
-
-    def handles(self, command_type: type[Command]) -> bool:
-        return command_type in self._commands
