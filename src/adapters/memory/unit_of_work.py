@@ -11,8 +11,10 @@ import asyncio
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
+from uuid import UUID
 
 from petpro_core.shared.events import Event
+from petpro_core.shared.tracing import current_context
 
 
 class Cloneable(Protocol):
@@ -28,6 +30,10 @@ State = TypeVar("State", bound=Cloneable)
 class InMemoryStore(Generic[State]):
     state: State
     outbox: list[Event] = field(default_factory=list)
+    # The message context each outbox event was recorded in, by event id.
+    outbox_headers: dict[UUID, dict[str, str]] = field(default_factory=dict)
+    # How many outbox events the relay has published (they are published in order).
+    published_count: int = 0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -36,6 +42,7 @@ class InMemoryUnitOfWork(Generic[State]):
         self._store = store
         self._working: State | None = None
         self._pending: list[Event] = []
+        self._headers: dict[UUID, dict[str, str]] = {}
 
     @property
     def working(self) -> State:
@@ -64,15 +71,21 @@ class InMemoryUnitOfWork(Generic[State]):
 
     def record(self, *events: Event) -> None:
         self._pending.extend(events)
+        context = current_context()
+        if context is not None:
+            self._headers.update({event.event_id: context.as_headers() for event in events})
 
     async def commit(self) -> None:
         self._store.state = self.working
         self._store.outbox.extend(self._pending)
+        self._store.outbox_headers.update(self._headers)
         self._pending = []
+        self._headers = {}
         self._working = self._store.state.clone()
         self._bind(self._working)
 
     async def rollback(self) -> None:
         self._working = self._store.state.clone()
         self._pending = []
+        self._headers = {}
         self._bind(self._working)

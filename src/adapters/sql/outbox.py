@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -11,8 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.codec.events import OutboxEnvelope
 from petpro_core.shared.events import Event
 
+# An event with the message context (correlation, causation, traceparent) it was recorded in.
+RecordedEvent = tuple[Event, Mapping[str, Any] | None]
 
-async def write_outbox(connection: AsyncConnection, outbox: Table, events: Sequence[Event]) -> None:
+
+async def write_outbox(
+    connection: AsyncConnection, outbox: Table, events: Sequence[RecordedEvent]
+) -> None:
     """Insert one row per event, in order. Numbers `position` itself on SQLite.
 
     PostgreSQL fills `position` from its identity column. SQLite cannot have a second
@@ -23,8 +29,8 @@ async def write_outbox(connection: AsyncConnection, outbox: Table, events: Seque
         return
     created_at = datetime.now(UTC)
     rows = [
-        {**OutboxEnvelope.of(event).as_row(), "headers": None, "created_at": created_at}
-        for event in events
+        {**OutboxEnvelope.of(event).as_row(), "headers": headers, "created_at": created_at}
+        for event, headers in events
     ]
     if connection.dialect.name == "sqlite":
         next_position = select(func.coalesce(func.max(outbox.c.position), 0) + 1).scalar_subquery()

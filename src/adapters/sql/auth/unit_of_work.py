@@ -16,7 +16,7 @@ from adapters.sql.auth.repositories import (
 )
 from adapters.sql.auth.tables import outbox
 from adapters.sql.database import SqlDatabase
-from adapters.sql.outbox import write_outbox
+from adapters.sql.outbox import RecordedEvent, write_outbox
 from petpro_core.auth.ports import (
     LoginFailureLog,
     PetRepository,
@@ -24,6 +24,7 @@ from petpro_core.auth.ports import (
     UserRepository,
 )
 from petpro_core.shared.events import Event
+from petpro_core.shared.tracing import current_context
 
 
 class SqlAuthUnitOfWork:
@@ -39,7 +40,7 @@ class SqlAuthUnitOfWork:
         self._database = database
         self._connection: AsyncConnection | None = None
         self._resources: AsyncExitStack | None = None
-        self._pending: list[Event] = []
+        self._pending: list[RecordedEvent] = []
         # Typed as the ports, so this class satisfies the AuthUnitOfWork protocol.
         self.users: UserRepository = SqlUserRepository(self._require_connection)
         self.pets: PetRepository = SqlPetRepository(self._require_connection)
@@ -79,7 +80,9 @@ class SqlAuthUnitOfWork:
                 await connection.rollback()
 
     def record(self, *events: Event) -> None:
-        self._pending.extend(events)
+        context = current_context()
+        headers = context.as_headers() if context is not None else None
+        self._pending.extend((event, headers) for event in events)
 
     async def commit(self) -> None:
         connection = self._require_connection()
