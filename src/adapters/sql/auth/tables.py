@@ -10,7 +10,6 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Date,
-    Identity,
     Index,
     Integer,
     MetaData,
@@ -23,6 +22,7 @@ from sqlalchemy import (
 )
 
 from adapters.sql.column_types import ExactDecimal, Json, UtcDateTime
+from adapters.sql.messaging_tables import outbox_table
 
 SCHEMA = "auth"
 
@@ -102,35 +102,4 @@ login_failures = Table(
     Column("at", UtcDateTime(), nullable=False, index=True),
 )
 
-# The transactional outbox: written by the unit of work in the same transaction as the
-# change, read by the relay. `position` orders rows for the relay (an identity column on
-# PostgreSQL; the unit of work numbers rows on SQLite, whose writers are serialised).
-outbox = Table(
-    "outbox",
-    metadata,
-    Column("id", Uuid(), primary_key=True),  # the event id
-    Column(
-        "position",
-        BigInteger().with_variant(Integer(), "sqlite"),
-        Identity(),
-        nullable=False,
-        unique=True,
-    ),
-    Column("event_type", String(200), nullable=False),
-    Column("event_name", String(200), nullable=False),
-    Column("event_version", Integer(), nullable=False),
-    Column("aggregate_type", String(100), nullable=False),
-    Column("aggregate_id", Uuid(), nullable=False),
-    Column("aggregate_version", Integer(), nullable=False),
-    Column("occurred_at", UtcDateTime(), nullable=False),
-    Column("payload", Json, nullable=False),
-    Column("headers", Json, nullable=True),
-    Column("created_at", UtcDateTime(), nullable=False),
-    Column("published_at", UtcDateTime(), nullable=True),
-)
-Index(
-    "ix_outbox_unpublished",
-    outbox.c.position,
-    postgresql_where=outbox.c.published_at.is_(None),
-    sqlite_where=outbox.c.published_at.is_(None),
-)
+outbox = outbox_table(metadata)

@@ -1,0 +1,110 @@
+"""The outbox and inbox tables every context has in its own schema, and the SQL inbox.
+
+`outbox_table(metadata)` and `inbox_table(metadata)` add the same two tables to any
+context's `MetaData` (its schema), so the relay and the consumer runtime treat all contexts
+alike. The inbox records which events each consumer has handled; its primary key makes a
+redelivered event's second insert a no-op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from uuid import UUID
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Uuid,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.sql.column_types import Json, UtcDateTime
+
+OUTBOX_NOTIFY_CHANNEL = "petpro_outbox"
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    """The transactional outbox: written by the unit of work in the same transaction as the
+    change, read by the relay. `position` orders rows for the relay (an identity column on
+    PostgreSQL; the unit of work numbers rows on SQLite, whose writers are serialised)."""
+    table = Table(
+        "outbox",
+        metadata,
+        Column("id", Uuid(), primary_key=True),  # the event id
+        Column(
+            "position",
+            BigInteger().with_variant(Integer(), "sqlite"),
+            Identity(),
+            nullable=False,
+            unique=True,
+        ),
+        Column("event_type", String(200), nullable=False),
+        Column("event_name", String(200), nullable=False),
+        Column("event_version", Integer(), nullable=False),
+        Column("aggregate_type", String(100), nullable=False),
+        Column("aggregate_id", Uuid(), nullable=False),
+        Column("aggregate_version", Integer(), nullable=False),
+        Column("occurred_at", UtcDateTime(), nullable=False),
+        Column("payload", Json, nullable=False),
+        Column("headers", Json, nullable=True),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("published_at", UtcDateTime(), nullable=True),
+    )
+    Index(
+        "ix_outbox_unpublished",
+        table.c.position,
+        postgresql_where=table.c.published_at.is_(None),
+        sqlite_where=table.c.published_at.is_(None),
+    )
+    return table
+
+
+def inbox_table(metadata: MetaData) -> Table:
+    """Which events each consumer of this context has handled, and when (for pruning)."""
+    table = Table(
+        "inbox",
+        metadata,
+        Column("consumer", String(100), nullable=False),
+        Column("event_id", Uuid(), nullable=False),
+        Column("handled_at", UtcDateTime(), nullable=False),
+        PrimaryKeyConstraint("consumer", "event_id"),
+    )
+    Index("ix_inbox_handled_at", table.c.handled_at)
+    return table
+
+
+class SqlInbox:
+    """`claim` inserts the batch's inbox rows in one statement and answers the new ids."""
+
+    def __init__(self, connection: Callable[[], AsyncConnection], table: Table) -> None:
+        self._connection = connection
+        self._table = table
+
+    async def claim(self, consumer: str, event_ids: Sequence[UUID]) -> set[UUID]:
+        if not event_ids:
+            return set()
+        connection = self._connection()
+        handled_at = datetime.now(UTC)
+        rows = [
+            {"consumer": consumer, "event_id": event_id, "handled_at": handled_at}
+            for event_id in dict.fromkeys(event_ids)
+        ]
+        insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        statement = (
+            insert(self._table)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+            .returning(self._table.c.event_id)
+        )
+        result = await connection.execute(statement)
+        return set(result.scalars())
