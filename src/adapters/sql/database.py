@@ -12,6 +12,7 @@ queue on the busy timeout instead of dead-locking on a lock upgrade.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
@@ -79,6 +80,10 @@ class SqlDatabase:
         self._echo = echo
         self._engine: AsyncEngine | None = None
         self._sqlite_writer: asyncio.Lock | None = None
+        # In-process news of outbox commits, per schema, so a relay in this process wakes
+        # at once instead of waiting for its next poll (SQLite has no LISTEN/NOTIFY).
+        self._outbox_commits: dict[str, int] = {}
+        self._outbox_waiters: dict[str, asyncio.Event] = {}
 
     def __repr__(self) -> str:
         return f"SqlDatabase({self.url_for_display!r})"
@@ -148,6 +153,27 @@ class SqlDatabase:
             await self._engine.dispose()
             self._engine = None
         self._sqlite_writer = None
+
+    def announce_outbox_commit(self, schema: str) -> None:
+        """A unit of work of this process committed rows to `schema`'s outbox."""
+        self._outbox_commits[schema] = self._outbox_commits.get(schema, 0) + 1
+        waiter = self._outbox_waiters.pop(schema, None)
+        if waiter is not None:
+            waiter.set()
+
+    def outbox_commits(self, schema: str) -> int:
+        """How many outbox commits this process has announced for `schema` so far."""
+        return self._outbox_commits.get(schema, 0)
+
+    async def wait_for_outbox_commit(self, schema: str, *, after: int, seconds: float) -> None:
+        """Return once more than `after` commits were announced for `schema`, or after
+        `seconds`. Read `outbox_commits` before looking at the outbox, pass it as `after`,
+        and a commit in between is never missed."""
+        if self.outbox_commits(schema) != after:
+            return
+        waiter = self._outbox_waiters.setdefault(schema, asyncio.Event())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(waiter.wait(), seconds)
 
     @asynccontextmanager
     async def transaction_slot(self) -> AsyncIterator[None]:

@@ -108,3 +108,31 @@ class SqlInbox:
         )
         result = await connection.execute(statement)
         return set(result.scalars())
+
+
+def outbox_notify_ddl(schema: str) -> list[str]:
+    """PostgreSQL: after each statement that inserts into `<schema>.outbox`, NOTIFY the
+    relays on OUTBOX_NOTIFY_CHANNEL with the schema name. Notifications are delivered at
+    commit (and dropped on rollback), so a relay wakes exactly when there is news."""
+    return [
+        f"""
+        CREATE OR REPLACE FUNCTION {schema}.notify_outbox() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_notify('{OUTBOX_NOTIFY_CHANNEL}', '{schema}');
+            RETURN NULL;
+        END
+        $$
+        """,
+        f"""
+        CREATE TRIGGER outbox_notify AFTER INSERT ON {schema}.outbox
+        FOR EACH STATEMENT EXECUTE FUNCTION {schema}.notify_outbox()
+        """,
+    ]
+
+
+def drop_outbox_notify_ddl(schema: str) -> list[str]:
+    return [
+        f"DROP TRIGGER IF EXISTS outbox_notify ON {schema}.outbox",
+        f"DROP FUNCTION IF EXISTS {schema}.notify_outbox()",
+    ]
