@@ -60,6 +60,13 @@ def backoff_seconds(deliveries: int, settings: ConsumerSettings, rng: random.Ran
     return float(ceiling / 2 + rng.uniform(0, ceiling / 2))
 
 
+class _HandlerFailed(Exception):
+    def __init__(self, index: int, error: Exception) -> None:
+        super().__init__(index, error)
+        self.index = index
+        self.error = error
+
+
 @dataclass(frozen=True, slots=True)
 class _Decoded:
     delivery: Delivery
@@ -89,12 +96,17 @@ class EventConsumer:
         # Failed messages waiting for their retry: (stream, id) → (due time, delivery).
         self._retries: dict[tuple[str, str], tuple[float, Delivery]] = {}
         self._next_reclaim = 0.0
+        self._waiting_for_new = False
         self.handled = 0
         self.dead_lettered = 0
 
     @property
     def group(self) -> str:
         return self._subscription.consumer
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        return tuple(self._topics)
 
     @property
     def retries_waiting(self) -> int:
@@ -128,21 +140,37 @@ class EventConsumer:
         if self._retries:  # don't sleep past the next retry
             next_due = self.next_retry_due() or 0.0
             wait = min(wait, max(0, int((next_due - self._clock()) * 1000)))
-        new = await self._broker.read(
-            self.group, self.name, self._topics, count=self._settings.batch_size, block_ms=wait
-        )
+        self._waiting_for_new = True
+        try:
+            new = await self._broker.read(
+                self.group, self.name, self._topics, count=self._settings.batch_size, block_ms=wait
+            )
+        finally:
+            self._waiting_for_new = False
         settled += await self._process(new)
         return settled
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Consume until `stop` is set; the batch in flight is finished and acknowledged."""
+        """Consume until `stop` is set. A batch in flight is finished and acknowledged; a
+        wait for new messages is cut short."""
         await self.start()
-        while not stop.is_set():
-            try:
-                await self.consume_once()
-            except Exception:
-                log.exception("consumer round failed; retrying", extra={"group": self.group})
-                await sleep_unless_stopped(stop, 1.0)
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set():
+                round_ = asyncio.ensure_future(self.consume_once())
+                await asyncio.wait({round_, stopped}, return_when=asyncio.FIRST_COMPLETED)
+                if not round_.done() and self._waiting_for_new:
+                    round_.cancel()  # nothing in hand yet: safe to stop waiting
+                try:
+                    await round_
+                except asyncio.CancelledError:
+                    if not stop.is_set():
+                        raise
+                except Exception:
+                    log.exception("consumer round failed; retrying", extra={"group": self.group})
+                    await sleep_unless_stopped(stop, 1.0)
+        finally:
+            stopped.cancel()
 
     def _take_due_retries(self) -> list[Delivery]:
         now = self._clock()
@@ -164,25 +192,34 @@ class EventConsumer:
                 await self._failed(delivery, f"undecodable: {exc}")
         if not decoded:
             return len(deliveries)
-        try:
-            await self._handle(decoded)
-        except Exception as batch_error:
-            if len(decoded) == 1:
-                await self._failed(decoded[0].delivery, _describe(batch_error))
-            else:  # find the culprit: each message alone, in its own transaction
-                for item in decoded:
-                    try:
-                        await self._handle([item])
-                    except Exception as error:
-                        await self._failed(item.delivery, _describe(error))
+        await self._handle_isolating_failures(decoded)
         return len(deliveries)
+
+    async def _handle_isolating_failures(self, batch: list[_Decoded]) -> None:
+        """Handle the batch in one transaction. When a handler fails, that message is
+        retried later and the rest go again without it; when the commit itself fails (no
+        culprit known), each message goes alone."""
+        while batch:
+            try:
+                await self._handle(batch)
+                return
+            except _HandlerFailed as failure:
+                culprit = batch.pop(failure.index)
+                await self._failed(culprit.delivery, _describe(failure.error))
+            except Exception as error:
+                if len(batch) == 1:
+                    await self._failed(batch[0].delivery, _describe(error))
+                    return
+                for item in batch:
+                    await self._handle_isolating_failures([item])
+                return
 
     async def _handle(self, batch: Sequence[_Decoded]) -> None:
         """Inbox, effects and commit in one transaction; then acknowledge."""
         subscription = self._subscription
         async with subscription.unit_of_work() as uow:
             new_ids = await uow.inbox.claim(self.group, [i.received.event.event_id for i in batch])
-            for item in batch:
+            for index, item in enumerate(batch):
                 event = item.received.event
                 if event.event_id not in new_ids:
                     continue
@@ -191,7 +228,10 @@ class EventConsumer:
                 if handler is None:
                     continue
                 with message_context(item.received.context.caused_by(event.event_id)):
-                    await handler(event, uow)
+                    try:
+                        await handler(event, uow)
+                    except Exception as error:
+                        raise _HandlerFailed(index, error) from error
                     log.info(
                         "handled %s",
                         item.received.event_type,

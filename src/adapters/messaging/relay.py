@@ -113,7 +113,8 @@ class OutboxRelay:
             since = self._safe_point or self._now() - self._settings.retention
             requeued = await self.outbox.requeue(since)
             log.warning(
-                "broker lost its data; groups recreated, events re-published",
+                "consumer groups missing or broker restarted (new deployment or lost data): "
+                "groups created, events since the safe point queued for re-publishing",
                 extra={"context": self.context, "requeued": requeued, "since": since.isoformat()},
             )
             self._safe_point = None
@@ -136,18 +137,17 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until `stop` is set; the batch in flight is finished first."""
         loop = asyncio.get_running_loop()
-        await self.check_broker()
         while not stop.is_set():
             try:
-                count = await self.relay_once()
-                if loop.time() >= self._next_broker_check:
+                if loop.time() >= self._next_broker_check:  # first thing, then every few s
+                    await self.check_broker()
                     self._next_broker_check = (
                         loop.time() + self._settings.broker_check_every_seconds
                     )
-                    await self.check_broker()
                 if loop.time() >= self._next_prune:
-                    self._next_prune = loop.time() + self._settings.prune_every_seconds
                     await self.prune()
+                    self._next_prune = loop.time() + self._settings.prune_every_seconds
+                count = await self.relay_once()
             except Exception:
                 log.exception("relay round failed; retrying", extra={"context": self.context})
                 await sleep_unless_stopped(stop, self._settings.idle_seconds)

@@ -44,8 +44,15 @@ def valid_traceparent(value: str | None) -> bool:
 
 
 def clean_correlation_id(value: str | None) -> str:
-    """A caller's correlation id if it is printable and short, else a new one."""
-    if value and len(value) <= _MAX_CORRELATION_ID and value.isprintable() and value.strip():
+    """A caller's correlation id if it is short printable ASCII (it goes into HTTP headers),
+    else a new one."""
+    if (
+        value
+        and len(value) <= _MAX_CORRELATION_ID
+        and value.isascii()
+        and value.isprintable()
+        and value.strip()
+    ):
         return value.strip()
     return str(new_id())
 
