@@ -1,1 +1,1 @@
-"""Redis Streams event bus (consumer groups): built by the event-backbone issue."""
+"""The Broker port on Redis Streams with consumer groups (`broker.RedisStreamsBroker`)."""
