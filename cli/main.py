@@ -12,6 +12,7 @@ from rich.table import Table
 
 from cli.app_group import OneLineErrorsGroup
 from cli.errors import EXIT_USAGE, fail, guarded
+from cli.events import events_app
 from cli.session import run
 from petpro_core.auth.commands import ChangeRoles, CreateUser, FindUserByEmail, ListUsers
 from petpro_core.auth.domain.roles import OPERATOR, Role
@@ -33,6 +34,7 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema migrations (Ale
 users_app = typer.Typer(no_args_is_help=True, help="Administer users and roles.")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(events_app, name="events")
 
 console = Console()
 

@@ -582,7 +582,7 @@ async def test_commit_writes_the_change_and_its_events_together(
     outbox = await uow_factory.read_outbox()
     assert outbox == [event, pet_created]
     assert isinstance(outbox[1], PetCreated)
-    assert outbox[1].weight_kg == Decimal("3.875")
+    assert outbox[1].weight_grams == 3875  # pet.created v2: 3.875 kg in whole grams
     assert outbox[1].date_of_birth == date(2020, 5, 17)
     async with uow_factory() as uow:
         assert await uow.users.get(user.id) == user

@@ -83,9 +83,10 @@ async def test_an_owner_creates_reads_updates_and_deletes_a_pet(
         "female",
         "Shiba Inu",
     )
-    assert (created.date_of_birth, created.weight_kg, created.microchip) == (
+    # pet.created v2 carries the weight in whole grams
+    assert (created.date_of_birth, created.weight_grams, created.microchip) == (
         date(2020, 5, 1),
-        Decimal("9.25"),
+        9250,
         CHIP,
     )
     assert not hasattr(created, "notes")  # notes stay private to the owner
@@ -100,9 +101,9 @@ async def test_an_owner_creates_reads_updates_and_deletes_a_pet(
     assert isinstance(updated, PetUpdated)
     assert updated.aggregate_version == 2
     # a full snapshot: unchanged fields are carried too
-    assert (updated.name, updated.weight_kg, updated.breed, updated.microchip, updated.sex) == (
+    assert (updated.name, updated.weight_grams, updated.breed, updated.microchip, updated.sex) == (
         "Pochi II",
-        Decimal("9.5"),
+        9500,
         "Shiba Inu",
         CHIP,
         "female",
@@ -115,8 +116,8 @@ async def test_an_owner_creates_reads_updates_and_deletes_a_pet(
     assert (deleted.pet_id, deleted.owner_id, deleted.aggregate_version) == (pet.id, ann.user_id, 3)
     assert [type(e) for e in _pet_events(store)] == [PetCreated, PetUpdated, PetDeleted]
     assert [e.type_name() for e in _pet_events(store)] == [
-        "petpro.pet.created.v1",
-        "petpro.pet.updated.v1",
+        "petpro.pet.created.v2",
+        "petpro.pet.updated.v2",
         "petpro.pet.deleted.v1",
     ]
 

@@ -286,7 +286,7 @@ def test_ensure_aware_rejects_naive_and_normalises_to_utc() -> None:
 def test_event_type_names_follow_the_cloudevents_convention() -> None:
     assert UserCreated.type_name() == "petpro.user.created.v1"
     assert UserUpdated.type_name() == "petpro.user.updated.v1"
-    assert PetCreated.type_name() == "petpro.pet.created.v1"
+    assert PetCreated.type_name() == "petpro.pet.created.v2"
     assert PetDeleted.type_name() == "petpro.pet.deleted.v1"
     assert len({e.type_name() for e in AUTH_EVENTS}) == len(AUTH_EVENTS)
 

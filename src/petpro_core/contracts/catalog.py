@@ -3,19 +3,58 @@
 One entry per event name; its versions run oldest to newest. Consumers always receive the
 newest version: an older message is upcast on read, one version step at a time, by the
 entry's upcasters (pure functions over the JSON payload).
+
+Publishers and subscribers are context package names (`petpro_core.<context>`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from petpro_core.contracts.auth import PetCreated, PetDeleted, PetUpdated, UserCreated, UserUpdated
+from petpro_core.contracts.auth import (
+    PetCreated,
+    PetCreatedV1,
+    PetDeleted,
+    PetUpdated,
+    PetUpdatedV1,
+    UserCreated,
+    UserUpdated,
+    pet_snapshot_v1_to_v2,
+)
+from petpro_core.contracts.booking import (
+    BookingCancelled,
+    BookingConfirmed,
+    BookingCreated,
+    BookingFailed,
+    PaymentProcessed,
+    PaymentRefunded,
+)
+from petpro_core.contracts.clinic import ClinicCreated, ClinicUpdated
+from petpro_core.contracts.inventory import (
+    ProductCreated,
+    ProductUpdated,
+    StockChanged,
+    StockLow,
+    StockReceived,
+)
+from petpro_core.contracts.vendor import OrderCreated, OrderDelivered, ShipmentCreated
 from petpro_core.shared.events import Event
 
 Payload = dict[str, Any]
 Upcaster = Callable[[Payload], Payload]
+
+CONTEXTS: tuple[str, ...] = (
+    "auth",
+    "booking",
+    "clinic",
+    "inventory",
+    "vendor",
+    "notification",
+    "finance",
+)
 
 
 class UnknownEventType(LookupError):
@@ -40,6 +79,13 @@ class CatalogEntry:
         missing = set(range(1, len(self.versions))) - set(self.upcasters)
         if missing:
             raise ValueError(f"{self.name}: no upcaster from version(s) {sorted(missing)}")
+        unknown = {self.publisher, *self.subscribers} - set(CONTEXTS)
+        if unknown:
+            raise ValueError(f"{self.name}: unknown context(s) {sorted(unknown)}")
+        if self.publisher in self.subscribers or len(set(self.subscribers)) != len(
+            self.subscribers
+        ):
+            raise ValueError(f"{self.name}: subscribers are distinct and exclude the publisher")
 
     @property
     def current(self) -> type[Event]:
@@ -52,22 +98,156 @@ class CatalogEntry:
         return payload
 
 
+_EVERY_CONTEXT_BUT_AUTH = ("booking", "clinic", "inventory", "notification", "finance", "vendor")
+
 CATALOG: tuple[CatalogEntry, ...] = (
+    # -- auth: users and pets
     CatalogEntry(
-        "user.created", "auth", (), "Initialise user data in other services", (UserCreated,)
+        "user.created",
+        "auth",
+        ("booking", "inventory", "clinic"),
+        "Initialise user data in other services.",
+        (UserCreated,),
     ),
-    CatalogEntry("user.updated", "auth", (), "Synchronise user details", (UserUpdated,)),
+    CatalogEntry(
+        "user.updated", "auth", _EVERY_CONTEXT_BUT_AUTH, "Synchronise user details.", (UserUpdated,)
+    ),
     CatalogEntry(
         "pet.created",
         "auth",
         ("booking",),
-        "Make the pet available for appointments",
-        (PetCreated,),
+        "Make the pet available for appointments.",
+        (PetCreatedV1, PetCreated),
+        {1: pet_snapshot_v1_to_v2},
     ),
-    CatalogEntry("pet.updated", "auth", ("booking",), "Keep pet details current", (PetUpdated,)),
-    CatalogEntry("pet.deleted", "auth", ("booking",), "Stop booking a removed pet", (PetDeleted,)),
+    CatalogEntry(
+        "pet.updated",
+        "auth",
+        ("booking",),
+        "Keep the booking service's pet details current.",
+        (PetUpdatedV1, PetUpdated),
+        {1: pet_snapshot_v1_to_v2},
+    ),
+    CatalogEntry("pet.deleted", "auth", ("booking",), "Stop booking a removed pet.", (PetDeleted,)),
+    # -- clinic
+    CatalogEntry(
+        "clinic.created",
+        "clinic",
+        ("booking", "auth"),
+        "Offer a new clinic for booking and staff permissions.",
+        (ClinicCreated,),
+    ),
+    CatalogEntry(
+        "clinic.updated",
+        "clinic",
+        ("booking", "auth"),
+        "Keep cached clinic details (name, contact, time zone) current.",
+        (ClinicUpdated,),
+    ),
+    # -- booking: bookings and payments
+    CatalogEntry(
+        "booking.created",
+        "booking",
+        ("auth", "clinic", "notification"),
+        "Update booking history, plan the clinic's day, notify the owner.",
+        (BookingCreated,),
+    ),
+    CatalogEntry(
+        "booking.confirmed",
+        "booking",
+        ("auth", "clinic", "notification"),
+        "Mark the appointment as certain and send the confirmation.",
+        (BookingConfirmed,),
+    ),
+    CatalogEntry(
+        "booking.cancelled",
+        "booking",
+        ("auth", "clinic", "finance", "notification"),
+        "Process the cancellation, free the slot, handle the refund.",
+        (BookingCancelled,),
+    ),
+    CatalogEntry(
+        "booking.failed",
+        "booking",
+        ("auth", "notification"),
+        "Record the failed attempt and tell the owner why.",
+        (BookingFailed,),
+    ),
+    CatalogEntry(
+        "payment.processed",
+        "booking",
+        ("finance", "notification"),
+        "Update financial records and send the receipt.",
+        (PaymentProcessed,),
+    ),
+    CatalogEntry(
+        "payment.refunded",
+        "booking",
+        ("finance", "notification"),
+        "Record the refund and tell the owner.",
+        (PaymentRefunded,),
+    ),
+    # -- inventory: products and stock
+    CatalogEntry(
+        "product.created",
+        "inventory",
+        ("vendor",),
+        "Add the product to the supply catalogue.",
+        (ProductCreated,),
+    ),
+    CatalogEntry(
+        "product.updated",
+        "inventory",
+        ("vendor",),
+        "Keep the supply catalogue current.",
+        (ProductUpdated,),
+    ),
+    CatalogEntry(
+        "product.stock_changed",
+        "inventory",
+        ("vendor", "notification"),
+        "Keep vendors' view of stock current and staff informed.",
+        (StockChanged,),
+    ),
+    CatalogEntry(
+        "stock.low",
+        "inventory",
+        ("vendor", "notification"),
+        "Trigger a reorder and warn staff of low stock.",
+        (StockLow,),
+    ),
+    CatalogEntry(
+        "stock.received",
+        "inventory",
+        ("vendor", "notification"),
+        "Confirm the receipt to the vendor and tell staff the stock arrived.",
+        (StockReceived,),
+    ),
+    # -- vendor: purchase orders
+    CatalogEntry(
+        "order.created",
+        "vendor",
+        ("inventory", "finance"),
+        "Count the stock on order and commit the spend.",
+        (OrderCreated,),
+    ),
+    CatalogEntry(
+        "shipment.created",
+        "vendor",
+        ("inventory", "notification"),
+        "Update expected stock and share the tracking details.",
+        (ShipmentCreated,),
+    ),
+    CatalogEntry(
+        "order.delivered",
+        "vendor",
+        ("inventory", "finance", "notification"),
+        "Receive the stock, record the payable, notify staff.",
+        (OrderDelivered,),
+    ),
 )
 
+_EVENT_TYPE = re.compile(r"petpro\.(?P<name>[a-z_]+(?:\.[a-z_]+)+)\.v(?P<version>[1-9][0-9]*)")
 _BY_NAME = {entry.name: entry for entry in CATALOG}
 
 
@@ -80,11 +260,10 @@ def entry(name: str) -> CatalogEntry:
 
 def parse_type(event_type: str) -> tuple[str, int]:
     """`petpro.pet.created.v2` → (`pet.created`, 2)."""
-    prefix, _, rest = event_type.partition(".")
-    name, _, version = rest.rpartition(".v")
-    if prefix != "petpro" or not name or not version.isdigit():
+    matched = _EVENT_TYPE.fullmatch(event_type)
+    if matched is None:
         raise UnknownEventType(f"{event_type!r} is not a petpro event type")
-    return name, int(version)
+    return matched["name"], int(matched["version"])
 
 
 def resolve(event_type: str, payload: Payload) -> tuple[type[Event], Payload]:

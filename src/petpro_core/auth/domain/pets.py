@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from petpro_core.contracts.auth import PetCreated, PetDeleted, PetUpdated
+from petpro_core.contracts.auth import PetCreated, PetDeleted, PetUpdated, kilograms_to_grams
 from petpro_core.shared.errors import InvalidInput
 
 MAX_NAME_LENGTH = 100
@@ -133,7 +133,8 @@ class Pet:
         )
 
     def _public(self) -> dict[str, Any]:
-        """What other contexts learn of a pet. Notes stay private to the owner and vets."""
+        """What other contexts learn of a pet (pet.created/updated v2). Notes stay private to
+        the owner and vets; the weight travels in whole grams."""
         return {
             "pet_id": self.id,
             "owner_id": self.owner_id,
@@ -142,6 +143,6 @@ class Pet:
             "breed": self.breed,
             "sex": self.sex.value,
             "date_of_birth": self.date_of_birth,
-            "weight_kg": self.weight_kg,
+            "weight_grams": kilograms_to_grams(self.weight_kg),
             "microchip": self.microchip,
         }

@@ -1,0 +1,30 @@
+"""The fields of other contexts' events the finance context reads (a consumer-driven contract).
+
+Finance books every payment, refund and purchase into its ledger; `occurred_at` dates the entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+EXPECTED_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "user.updated": frozenset({"user_id", "email", "display_name"}),
+        "booking.cancelled": frozenset(
+            {"booking_id", "owner_id", "clinic_id", "price", "refund", "occurred_at"}
+        ),
+        "payment.processed": frozenset(
+            {"payment_id", "booking_id", "clinic_id", "owner_id", "amount", "method", "occurred_at"}
+        ),
+        "payment.refunded": frozenset(
+            {"payment_id", "booking_id", "clinic_id", "amount", "occurred_at"}
+        ),
+        "order.created": frozenset(
+            {"purchase_order_id", "vendor_id", "quantity", "unit_cost", "total_cost", "occurred_at"}
+        ),
+        "order.delivered": frozenset(
+            {"purchase_order_id", "vendor_id", "quantity_delivered", "total_cost", "occurred_at"}
+        ),
+    }
+)

@@ -1,0 +1,35 @@
+"""The fields of other contexts' events the inventory context reads (a consumer-driven
+contract).
+
+Inventory knows customers for their orders, and follows purchase orders to count stock on
+order, expect it, and receive it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+_CUSTOMER = frozenset({"user_id", "email", "display_name", "aggregate_version"})
+
+EXPECTED_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "user.created": _CUSTOMER,
+        "user.updated": _CUSTOMER,
+        "order.created": frozenset(
+            {"purchase_order_id", "product_id", "location_id", "quantity", "expected_on"}
+        ),
+        "shipment.created": frozenset(
+            {"purchase_order_id", "product_id", "location_id", "quantity", "expected_delivery_on"}
+        ),
+        "order.delivered": frozenset(
+            {
+                "purchase_order_id",
+                "product_id",
+                "location_id",
+                "quantity_delivered",
+                "partial",
+            }
+        ),
+    }
+)

@@ -1,0 +1,42 @@
+"""The fields of other contexts' events the notification context reads (a consumer-driven
+contract).
+
+Every message is written from the event alone: who to tell, and what to say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+_BOOKING = frozenset({"booking_id", "owner_id", "pet_id", "clinic_id", "starts_at", "ends_at"})
+_STOCK = frozenset({"sku", "product_name", "location_id", "available"})
+
+EXPECTED_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "user.updated": frozenset({"user_id", "email", "display_name", "language"}),
+        "booking.created": _BOOKING,
+        "booking.confirmed": _BOOKING,
+        "booking.cancelled": _BOOKING | {"cancelled_by", "reason", "refund"},
+        "booking.failed": _BOOKING | {"reason"},
+        "payment.processed": frozenset(
+            {"payment_id", "booking_id", "owner_id", "amount", "method"}
+        ),
+        "payment.refunded": frozenset({"payment_id", "booking_id", "owner_id", "amount"}),
+        "product.stock_changed": _STOCK | {"reason"},
+        "stock.low": _STOCK | {"threshold"},
+        "stock.received": _STOCK | {"quantity"},
+        "shipment.created": frozenset(
+            {
+                "purchase_order_id",
+                "location_id",
+                "carrier",
+                "tracking_number",
+                "expected_delivery_on",
+            }
+        ),
+        "order.delivered": frozenset(
+            {"purchase_order_id", "location_id", "quantity_delivered", "partial"}
+        ),
+    }
+)
