@@ -132,3 +132,101 @@ def test_unknown_context_is_refused(tmp_path: Path) -> None:
     database = SqlDatabase(sqlite_url_in(tmp_path))
     with pytest.raises(ValueError, match="unknown context"):
         migrate.upgrade(database, "kennel")
+
+
+# --- the booking context -----------------------------------------------------------------
+
+BOOKING_TABLES = {"pet_cache", "inbox", "outbox"}
+
+
+def _tables_of(database: SqlDatabase, schema: str) -> set[str]:
+    engine = database.create_sync_engine()
+    try:
+        with engine.connect() as connection:
+            inspector = inspect(connection)
+            if schema not in inspector.get_schema_names():
+                return set()
+            return set(inspector.get_table_names(schema=schema))
+    finally:
+        engine.dispose()
+
+
+def test_booking_upgrade_creates_its_schema_and_down_again(empty_database: SqlDatabase) -> None:
+    assert migrate.head_revision("booking") == "0001_booking_initial"
+    assert migrate.current_revision(empty_database, "booking") is None
+
+    migrate.upgrade(empty_database, "booking")
+
+    assert migrate.is_up_to_date(empty_database, "booking")
+    assert _tables_of(empty_database, "booking") == BOOKING_TABLES | {"alembic_version"}
+    assert _tables_of(empty_database, "auth") == set()  # one context, one schema
+
+    command.downgrade(migrate.alembic_config("booking", empty_database), "base")
+    assert migrate.current_revision(empty_database, "booking") is None
+    assert _tables_of(empty_database, "booking") <= {"alembic_version"}
+    migrate.upgrade(empty_database, "booking")
+    assert _tables_of(empty_database, "booking") == BOOKING_TABLES | {"alembic_version"}
+
+
+@pytest.mark.postgres
+def test_the_booking_migration_matches_the_table_metadata() -> None:
+    from adapters.sql.booking import tables as booking
+
+    with fresh_postgres_database() as url:
+        database = SqlDatabase(url)
+        migrate.upgrade(database, "booking")
+        engine = database.create_sync_engine()
+        try:
+            with engine.connect() as connection:
+                context = MigrationContext.configure(
+                    connection,
+                    opts={
+                        "target_metadata": booking.metadata,
+                        "include_schemas": True,
+                        "include_name": migrate.include_only_schema(booking.SCHEMA),
+                        "version_table_schema": booking.SCHEMA,
+                        "compare_type": True,
+                        "compare_server_default": True,
+                    },
+                )
+                differences = list(compare_metadata(context, booking.metadata))
+        finally:
+            engine.dispose()
+    assert differences == []
+
+
+@pytest.mark.postgres
+def test_the_booking_outbox_notifies_relays_and_downgrade_removes_the_trigger() -> None:
+    import psycopg
+
+    from adapters.sql.messaging_tables import OUTBOX_NOTIFY_CHANNEL
+    from tests.support.servers import libpq_url
+
+    insert_a_row = text(
+        "INSERT INTO booking.outbox (id, event_type, event_name, event_version,"
+        " aggregate_type, aggregate_id, aggregate_version, occurred_at, payload, created_at)"
+        " VALUES (gen_random_uuid(), 'petpro.booking.created.v1', 'booking.created', 1,"
+        " 'booking', gen_random_uuid(), 1, now(), '{}', now())"
+    )
+    with fresh_postgres_database() as url:
+        database = SqlDatabase(url)
+        migrate.upgrade(database, "booking")
+        engine = database.create_sync_engine()
+        try:
+            with psycopg.connect(libpq_url(url), autocommit=True) as listener:
+                listener.execute(f"LISTEN {OUTBOX_NOTIFY_CHANNEL}")
+                with engine.begin() as connection:
+                    connection.execute(insert_a_row)
+                notified = [n.payload for n in listener.notifies(timeout=2.0, stop_after=1)]
+            command.downgrade(migrate.alembic_config("booking", database), "base")
+            with engine.connect() as connection:
+                left_over = connection.execute(
+                    text(
+                        "SELECT count(*) FROM pg_proc WHERE proname = 'notify_outbox'"
+                        " AND pronamespace = 'booking'::regnamespace"
+                    )
+                ).scalar()
+        finally:
+            engine.dispose()
+    assert notified == ["booking"]
+    assert left_over == 0

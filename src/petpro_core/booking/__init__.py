@@ -1,3 +1,3 @@
 """Booking context: availability, bookings, the booking saga and payments.
 
-Built by its own issue; the package exists so the architecture contracts cover it."""
+So far: the pet cache, booking's projection of auth's pet events (`subscriptions`)."""

@@ -1,0 +1,1 @@
+"""SQL adapters of the booking context: tables (schema `booking`), repositories, unit of work."""

@@ -1,0 +1,43 @@
+"""The booking context's tables, all in schema `booking` (a PostgreSQL schema; an attached
+SQLite file).
+
+The Alembic migrations under `adapters/sql/migrations/booking` create exactly this; a test
+compares them with `alembic.autogenerate.compare_metadata`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, Uuid
+
+from adapters.sql.column_types import UtcDateTime
+from adapters.sql.messaging_tables import inbox_table, outbox_table
+
+SCHEMA = "booking"
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(schema=SCHEMA, naming_convention=NAMING_CONVENTION)
+
+# The seed's booking_pet_cache, plus what keeps the projection from going backwards: the
+# pet's version, and a deleted flag so deleted pets stay as tombstones.
+pet_cache = Table(
+    "pet_cache",
+    metadata,
+    Column("pet_id", Uuid(), primary_key=True),
+    Column("owner_id", Uuid(), nullable=False, index=True),  # for an owner's pets
+    Column("name", String(100), nullable=False),
+    Column("species", String(50), nullable=False),
+    Column("breed", String(100), nullable=True),
+    Column("version", Integer(), nullable=False),
+    Column("deleted", Boolean(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+inbox = inbox_table(metadata)
+outbox = outbox_table(metadata)  # booking publishes booking.* events later

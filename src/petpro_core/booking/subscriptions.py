@@ -1,0 +1,22 @@
+"""What the booking context consumes: auth's pet events, into the pet cache."""
+
+from __future__ import annotations
+
+from petpro_core.booking.ports import BookingUnitOfWorkFactory
+from petpro_core.booking.projections import project_pet_deletion, project_pet_snapshot
+from petpro_core.contracts.auth import PetCreated, PetDeleted, PetUpdated
+from petpro_core.shared.subscriptions import Subscription
+
+BOOKING_CONSUMER = "booking"
+
+
+def booking_subscription(unit_of_work: BookingUnitOfWorkFactory) -> Subscription:
+    return Subscription(
+        consumer=BOOKING_CONSUMER,
+        unit_of_work=unit_of_work,
+        handlers={
+            PetCreated: project_pet_snapshot,
+            PetUpdated: project_pet_snapshot,
+            PetDeleted: project_pet_deletion,
+        },
+    )
