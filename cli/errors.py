@@ -9,6 +9,8 @@ from typing import NoReturn
 
 import typer
 from pydantic import ValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DBAPIError
 
 from petpro_core.shared.errors import (
@@ -20,6 +22,7 @@ from petpro_core.shared.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
+from runtimes.backbone import BackboneConfigurationError
 from runtimes.keys import KeyConfigurationError
 from runtimes.schema import SchemaBehind
 
@@ -69,8 +72,10 @@ def translated_errors() -> Iterator[None]:
         fail(exc.detail, code)
     except ValidationError as exc:
         fail(_settings_message(exc), EXIT_CONFIG)
-    except KeyConfigurationError as exc:
+    except (KeyConfigurationError, BackboneConfigurationError) as exc:
         fail(_first_line(str(exc)), EXIT_CONFIG)
+    except (RedisConnectionError, RedisTimeoutError) as exc:
+        fail(f"event bus unavailable: {_first_line(str(exc))}", EXIT_UNAVAILABLE)
     except SchemaBehind as exc:
         fail(str(exc), EXIT_UNAVAILABLE)
     except (DBAPIError, OSError) as exc:

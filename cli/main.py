@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.app_group import OneLineErrorsGroup
+from cli.backbone import consumers_app, dlq_app, outbox_app, worker
 from cli.errors import EXIT_USAGE, fail, guarded
 from cli.events import events_app
 from cli.session import run
@@ -34,6 +35,10 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema migrations (Ale
 users_app = typer.Typer(no_args_is_help=True, help="Administer users and roles.")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(outbox_app, name="outbox")
+app.add_typer(consumers_app, name="consumers")
+app.add_typer(dlq_app, name="dlq")
+app.command()(guarded(worker))
 app.add_typer(events_app, name="events")
 
 console = Console()

@@ -11,7 +11,9 @@ from datetime import timedelta
 from dependency_injector import containers, providers
 
 from adapters.memory.auth import InMemoryAuthUnitOfWork, in_memory_auth_store
+from adapters.memory.booking import InMemoryBookingUnitOfWork, in_memory_booking_store
 from adapters.memory.unit_of_work import InMemoryStore
+from adapters.messaging.faults import FaultPoints
 from adapters.security.passwords import (
     Argon2Parameters,
     Argon2PasswordHasher,
@@ -19,11 +21,16 @@ from adapters.security.passwords import (
 )
 from adapters.security.tokens import JwtTokenIssuer, TokenSettings
 from adapters.sql.auth.unit_of_work import SqlAuthUnitOfWork
+from adapters.sql.booking.unit_of_work import SqlBookingUnitOfWork
 from petpro_core.auth.domain.throttling import ThrottleRule
 from petpro_core.auth.handlers import AuthDependencies, AuthHandlers, AuthRules
 from petpro_core.auth.ports import AuthUnitOfWorkFactory
+from petpro_core.booking.handlers import BookingDependencies, BookingHandlers
+from petpro_core.booking.ports import BookingUnitOfWorkFactory
+from petpro_core.booking.subscriptions import booking_subscription
 from petpro_core.shared.clock import Clock, SystemClock
 from petpro_core.shared.messagebus import MessageBus
+from runtimes.backbone import EventBackbone
 from runtimes.databases import Databases
 from runtimes.keys import load_signing_key
 from runtimes.settings import Settings, StorageKind
@@ -38,6 +45,17 @@ def _auth_unit_of_work(
         return lambda: InMemoryAuthUnitOfWork(memory_store)
     database = databases.for_context("auth")
     return lambda: SqlAuthUnitOfWork(database)
+
+
+def _booking_unit_of_work(
+    settings: Settings,
+    databases: Databases,
+    memory_store: InMemoryStore,  # type: ignore[type-arg]
+) -> BookingUnitOfWorkFactory:
+    if settings.storage_for("booking") is StorageKind.MEMORY:
+        return lambda: InMemoryBookingUnitOfWork(memory_store)
+    database = databases.for_context("booking")
+    return lambda: SqlBookingUnitOfWork(database)
 
 
 def _auth_rules(settings: Settings) -> AuthRules:
@@ -90,9 +108,22 @@ class AuthContainer(containers.DeclarativeContainer):
     )
 
 
-def _build_bus(auth: AuthHandlers) -> MessageBus:
+class BookingContainer(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    databases = providers.Dependency(instance_of=Databases)
+
+    memory_store = providers.Singleton(in_memory_booking_store)
+    unit_of_work = providers.Singleton(_booking_unit_of_work, settings, databases, memory_store)
+    subscription = providers.Singleton(booking_subscription, unit_of_work)
+    handlers = providers.Singleton(
+        BookingHandlers, providers.Factory(BookingDependencies, uow=unit_of_work)
+    )
+
+
+def _build_bus(auth: AuthHandlers, booking: BookingHandlers) -> MessageBus:
     bus = MessageBus()
     auth.register(bus)
+    booking.register(bus)
     return bus
 
 
@@ -101,9 +132,20 @@ class ApplicationContainer(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     databases = providers.Singleton(Databases, settings)
 
-    auth = providers.Container(AuthContainer, settings=settings, clock=clock, databases=databases)
+    faults = providers.Singleton(FaultPoints.from_environment)
 
-    bus = providers.Singleton(_build_bus, auth.handlers)
+    auth = providers.Container(AuthContainer, settings=settings, clock=clock, databases=databases)
+    booking = providers.Container(BookingContainer, settings=settings, databases=databases)
+
+    bus = providers.Singleton(_build_bus, auth.handlers, booking.handlers)
+    backbone = providers.Singleton(
+        EventBackbone,
+        settings=settings,
+        databases=databases,
+        memory_stores=providers.Dict(auth=auth.memory_store, booking=booking.memory_store),
+        subscriptions=providers.Dict(booking=booking.subscription),
+        faults=faults,
+    )
 
 
 def build_container(

@@ -10,7 +10,7 @@ from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.sql.database import sqlite_url_in
@@ -48,9 +48,38 @@ class Settings(BaseSettings):
     auth_database_url: str | None = Field(
         None, description="Overrides database_url for the auth context."
     )
-    redis_url: str | None = Field(
-        None, description="Redis Streams event bus (used by the event backbone)."
+    booking_database_url: str | None = Field(
+        None, description="Overrides database_url for the booking context."
     )
+    redis_url: str | None = Field(
+        None,
+        description="redis://… switches the event bus to Redis Streams, shared by every "
+        "process. Default: an in-process bus (all-in-one `petpro serve`).",
+    )
+    stream_prefix: str = Field(
+        "petpro", pattern=r"^[A-Za-z0-9_.-]+$", description="Prefix of every Redis key."
+    )
+    inprocess_workers: bool | None = Field(
+        None,
+        description="Run the relays and consumers inside `petpro serve`. Default: yes without "
+        "a Redis URL (all-in-one), no with one (run `petpro worker`).",
+    )
+    relay_batch_size: int = Field(500, ge=1, le=10_000)
+    relay_idle_seconds: float = Field(
+        1.0, gt=0, le=60, description="Longest relay sleep without news (SQLite polls this often)."
+    )
+    outbox_retention_hours: int = Field(
+        168, ge=1, description="Published outbox rows (and inbox rows) are kept this long."
+    )
+    consumer_batch_size: int = Field(100, ge=1, le=1000)
+    consumer_claim_idle_seconds: float = Field(
+        30.0, gt=0, description="Idle time after which another consumer takes a message over."
+    )
+    consumer_max_deliveries: int = Field(5, ge=1, le=100)
+    consumer_retry_base_seconds: float = Field(0.5, gt=0)
+    consumer_retry_max_seconds: float = Field(15.0, gt=0)
+    log_level: str = Field("INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    log_format: str = Field("json", pattern=r"^(json|text)$")
 
     jwt_private_key: SecretStr | None = Field(
         None, description="Ed25519 private key, PEM (PKCS#8)."
@@ -83,12 +112,21 @@ class Settings(BaseSettings):
         "in development, no otherwise.",
     )
 
-    @field_validator("database_url", "auth_database_url")
+    @field_validator("database_url", "auth_database_url", "booking_database_url")
     @classmethod
     def _known_scheme(cls, url: str | None) -> str | None:
         if url is not None:
             storage_kind(url)
         return url
+
+    @model_validator(mode="after")
+    def _retries_before_reclaim(self) -> Settings:
+        if self.consumer_retry_max_seconds >= self.consumer_claim_idle_seconds:
+            raise ValueError(
+                "consumer_retry_max_seconds must be below consumer_claim_idle_seconds, or "
+                "stuck-message reclaim would race the retries"
+            )
+        return self
 
     def database_url_for(self, context: str) -> str:
         override = getattr(self, f"{context}_database_url", None)
@@ -104,6 +142,14 @@ class Settings(BaseSettings):
         return (
             self.env is Environment.DEVELOPMENT and self.storage_for("auth") is StorageKind.SQLITE
         )
+
+    @property
+    def runs_inprocess_workers(self) -> bool:
+        return self.inprocess_workers if self.inprocess_workers is not None else not self.redis_url
+
+    @property
+    def outbox_retention(self) -> timedelta:
+        return timedelta(hours=self.outbox_retention_hours)
 
     @property
     def access_token_ttl(self) -> timedelta:

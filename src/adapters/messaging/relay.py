@@ -98,23 +98,23 @@ class OutboxRelay:
     async def check_broker(self) -> int:
         """Recreate lost groups and requeue what may be lost with them; answer rows requeued."""
         identity = await self._broker.server_identity()
-        restarted = self._broker_identity is not None and identity != self._broker_identity
+        first_check = self._broker_identity is None
+        restarted = not first_check and identity != self._broker_identity
         self._broker_identity = identity
         groups = self._groups()
-        missing = {
-            group: await self._broker.missing_groups(group, topics)
-            for group, topics in groups.items()
-        }
-        lost = restarted or any(missing.values())
+        missing = {g: await self._broker.missing_groups(g, topics) for g, topics in groups.items()}
         requeued = 0
-        if lost:
+        if restarted or any(missing.values()):
             for group, topics in groups.items():
                 await self._broker.ensure_groups(group, topics)
             since = self._safe_point or self._now() - self._settings.retention
             requeued = await self.outbox.requeue(since)
-            log.warning(
-                "consumer groups missing or broker restarted (new deployment or lost data): "
-                "groups created, events since the safe point queued for re-publishing",
+            # At start-up this is a new deployment or a broker that lost its data while no
+            # relay ran; later it is certainly lost data.
+            log.log(
+                logging.INFO if first_check else logging.WARNING,
+                "consumer groups created after a broker restart or loss; events since the "
+                "safe point queued for re-publishing",
                 extra={"context": self.context, "requeued": requeued, "since": since.isoformat()},
             )
             self._safe_point = None

@@ -17,11 +17,14 @@ from litestar.openapi.spec import Components, SecurityScheme
 from runtimes.containers import ApplicationContainer, build_container
 from runtimes.http.dependencies import BEARER_SCHEME, container_dependencies
 from runtimes.http.docs import OfflineDocsRenderPlugin
+from runtimes.http.inprocess_workers import inprocess_workers
 from runtimes.http.problems import PROBLEM_BASE_URI, problem_details_plugin
+from runtimes.http.request_context import request_context_middleware
 from runtimes.http.routes.auth import auth_router
 from runtimes.http.routes.health import health_router
 from runtimes.http.routes.pets import pets_router
 from runtimes.http.routes.users import users_router
+from runtimes.observability.metrics import metrics_handler, prometheus_config
 
 DOCS_PATH = "/schema"  # also /schema/docs; the schema itself is /schema/openapi.json
 
@@ -38,7 +41,10 @@ def create_app(container: ApplicationContainer | None = None) -> Litestar:
     container = container or build_container()
     settings = container.settings()
 
+    backbone = container.backbone()
+
     async def dispose_databases() -> None:
+        await backbone.close()
         await container.databases().dispose()
 
     return Litestar(
@@ -47,8 +53,11 @@ def create_app(container: ApplicationContainer | None = None) -> Litestar:
             users_router(),
             pets_router(),
             health_router(),
+            metrics_handler(backbone),
         ],
         dependencies=container_dependencies(container),
+        middleware=[request_context_middleware, prometheus_config().middleware],
+        lifespan=[inprocess_workers(backbone)] if settings.runs_inprocess_workers else [],
         plugins=[problem_details_plugin()],
         cors_config=(
             CORSConfig(allow_origins=list(settings.cors_allow_origins))

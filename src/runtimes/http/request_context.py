@@ -4,6 +4,7 @@ into the outbox, so consumers log the same ids; the response echoes the correlat
 
 from __future__ import annotations
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from petpro_core.shared.tracing import MessageContext, message_context
@@ -13,7 +14,7 @@ CORRELATION_HEADER = "x-correlation-id"
 
 def request_context_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         headers = {

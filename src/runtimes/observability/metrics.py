@@ -8,6 +8,7 @@ import logging
 from datetime import UTC, datetime
 
 from litestar import Response, get
+from litestar.handlers import HTTPRouteHandler
 from litestar.plugins.prometheus import PrometheusConfig
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, generate_latest
 
@@ -50,7 +51,7 @@ async def refresh_backbone_metrics(backbone: EventBackbone) -> None:
         CONSUMER_LAG.labels(lag.group, lag.stream).set(-1 if lag.lag is None else lag.lag)
 
 
-def metrics_handler(backbone: EventBackbone) -> object:
+def metrics_handler(backbone: EventBackbone) -> HTTPRouteHandler:
     """The `/metrics` route handler for this app's backbone."""
 
     @get("/metrics", include_in_schema=False)
