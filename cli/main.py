@@ -70,7 +70,7 @@ def serve(
     }.get(kind) or databases.for_context("auth").url_for_display
     typer.echo(f"PetPro API on http://{host}:{port} (docs at /schema; storage: {storage})")
     uvicorn.run(
-        "runtimes.http.app:create_app",
+        "runtimes.http.app:create_served_app",
         factory=True,
         host=host,
         port=port,

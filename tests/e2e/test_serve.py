@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import httpx
@@ -77,6 +78,10 @@ def test_serve_with_no_configuration_keeps_users_and_pets_across_a_restart(tmp_p
         headers = {"Authorization": f"Bearer {tokens['access_token']}"}
         pet = api.post("/pets", headers=headers, json={"name": "Rex", "species": "dog"})
         assert pet.status_code == 201, pet.text
+        # The in-process relay and consumer carry pet.created to booking's own file.
+        data_dir = tmp_path / "petpro-data"
+        _wait_for(lambda: _cached_pet_names(data_dir) == ["Rex"])
+        assert _unpublished(data_dir) == 0
 
     # The embedded default: ./petpro-data in the working directory, one file per context.
     assert (tmp_path / "petpro-data" / "auth.db").is_file()
@@ -97,3 +102,22 @@ def test_serve_with_no_configuration_keeps_users_and_pets_across_a_restart(tmp_p
         assert pets["total"] == 1
         assert pets["items"][0]["id"] == pet.json()["id"]
         assert pets["items"][0]["name"] == "Rex"
+
+
+def _cached_pet_names(data_dir: Path) -> list[str]:
+    with closing(sqlite3.connect(data_dir / "booking.db")) as connection:
+        return [name for (name,) in connection.execute("SELECT name FROM pet_cache")]
+
+
+def _unpublished(data_dir: Path) -> int:
+    with closing(sqlite3.connect(data_dir / "auth.db")) as connection:
+        query = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+        (count,) = connection.execute(query).fetchone()
+        return int(count)
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)

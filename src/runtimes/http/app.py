@@ -24,6 +24,7 @@ from runtimes.http.routes.auth import auth_router
 from runtimes.http.routes.health import health_router
 from runtimes.http.routes.pets import pets_router
 from runtimes.http.routes.users import users_router
+from runtimes.observability.logging import configure_logging
 from runtimes.observability.metrics import metrics_handler, prometheus_config
 
 DOCS_PATH = "/schema"  # also /schema/docs; the schema itself is /schema/openapi.json
@@ -68,6 +69,14 @@ def create_app(container: ApplicationContainer | None = None) -> Litestar:
         on_shutdown=[dispose_databases],
         debug=False,
     )
+
+
+def create_served_app() -> Litestar:
+    """The app as `petpro serve` runs it (in every uvicorn worker): structured logs on."""
+    container = build_container()
+    settings = container.settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(container)
 
 
 def _openapi_config() -> OpenAPIConfig:
