@@ -43,7 +43,7 @@ def _tables(database: SqlDatabase) -> set[str]:
 
 def test_upgrade_creates_the_schema_and_records_the_head(empty_database: SqlDatabase) -> None:
     head = migrate.head_revision("auth")
-    assert head == "0002_login_failures_at_index"
+    assert head == "0003_outbox_notify"
     assert migrate.current_revision(empty_database, "auth") is None
     assert not migrate.is_up_to_date(empty_database, "auth")
     assert _tables(empty_database) == set()

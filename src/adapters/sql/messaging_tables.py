@@ -66,6 +66,8 @@ def outbox_table(metadata: MetaData) -> Table:
         postgresql_where=table.c.published_at.is_(None),
         sqlite_where=table.c.published_at.is_(None),
     )
+    # For the relay's retention (prune) and replay (requeue), both by publication time.
+    Index("ix_outbox_published_at", table.c.published_at)
     return table
 
 
