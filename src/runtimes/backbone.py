@@ -15,6 +15,7 @@ import secrets
 import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from adapters.memory.outbox_store import InMemoryOutboxStore
@@ -35,6 +36,9 @@ from runtimes.databases import Databases
 from runtimes.settings import Settings, StorageKind
 
 log = logging.getLogger("petpro.backbone")
+
+# Inbox rows outlive the outbox rows they could be replayed from by this much.
+INBOX_RETENTION_MARGIN = timedelta(days=1)
 
 OUTBOX_TABLES = {"auth": auth_outbox, "booking": booking_outbox}
 
@@ -141,6 +145,7 @@ class EventBackbone:
                 max_deliveries=settings.consumer_max_deliveries,
                 retry_base_seconds=settings.consumer_retry_base_seconds,
                 retry_max_seconds=settings.consumer_retry_max_seconds,
+                inbox_retention=settings.outbox_retention + INBOX_RETENTION_MARGIN,
             ),
             faults=self.faults,
         )

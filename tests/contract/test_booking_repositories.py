@@ -6,6 +6,7 @@ and flushes in one statement. Both must end in the same state.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -194,6 +195,28 @@ async def test_a_claim_is_rolled_back_with_the_effects(uow: UnitOfWorkFactory) -
     async with uow() as unit:
         assert await unit.inbox.claim(CONSUMER, [event_id]) == set()
     assert await stored(uow, pet_id) == a_pet(pet_id, 1)
+
+
+async def test_pruning_forgets_only_events_handled_before_the_instant(
+    uow: UnitOfWorkFactory,
+) -> None:
+    old = new_id()
+    async with uow() as unit:
+        await unit.inbox.claim(CONSUMER, [old])
+        await unit.commit()
+    cutoff = datetime.now(UTC) + timedelta(milliseconds=5)
+    await asyncio.sleep(0.01)
+    recent = new_id()
+    async with uow() as unit:
+        await unit.inbox.claim(CONSUMER, [recent])
+        await unit.commit()
+
+    async with uow() as unit:
+        assert await unit.inbox.prune(cutoff) == 1
+        await unit.commit()
+
+    async with uow() as unit:
+        assert await unit.inbox.claim(CONSUMER, [old, recent]) == {old}
 
 
 # --- SQL only ----------------------------------------------------------------------------

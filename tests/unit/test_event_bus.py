@@ -4,6 +4,7 @@ every fault point, a poison message)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -224,3 +225,17 @@ async def test_consumers_work_in_the_context_of_the_request_that_caused_the_even
     assert context.traceparent.split("-")[1] == request.traceparent.split("-")[1]  # same trace
     assert context.traceparent != request.traceparent  # a new span
     assert context.causation_id is not None and context.causation_id != str(pet.id)
+
+
+async def test_the_consumer_prunes_its_inbox_after_the_retention() -> None:
+    world = World(settings=ConsumerSettings(block_ms=0, inbox_retention=timedelta(hours=1)))
+    await world.owner_with_pet()
+    await world.bus.drain()
+    [consumer] = world.bus.consumers
+
+    assert await consumer.prune_inbox() == 0  # handled just now: kept
+    assert world.inbox_size() == 1
+    for key in world.booking_store.state.inbox:  # an hour and a second later
+        world.booking_store.state.inbox[key] -= timedelta(hours=1, seconds=1)
+    assert await consumer.prune_inbox() == 1
+    assert world.inbox_size() == 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from uuid import UUID
 
 from adapters.memory.unit_of_work import InMemoryStore, InMemoryUnitOfWork
@@ -19,10 +20,11 @@ from petpro_core.shared.subscriptions import Inbox
 @dataclass
 class BookingState:
     pet_cache: dict[UUID, CachedPet] = field(default_factory=dict)
-    inbox: set[tuple[str, UUID]] = field(default_factory=set)  # (consumer, event id)
+    # (consumer, event id) → when it was handled
+    inbox: dict[tuple[str, UUID], datetime] = field(default_factory=dict)
 
     def clone(self) -> BookingState:
-        return BookingState(pet_cache=dict(self.pet_cache), inbox=set(self.inbox))
+        return BookingState(pet_cache=dict(self.pet_cache), inbox=dict(self.inbox))
 
 
 class InMemoryPetCacheRepository:
@@ -43,8 +45,15 @@ class InMemoryInbox:
 
     async def claim(self, consumer: str, event_ids: Sequence[UUID]) -> set[UUID]:
         new_ids = {event_id for event_id in event_ids if (consumer, event_id) not in self._handled}
-        self._handled.update((consumer, event_id) for event_id in new_ids)
+        handled_at = datetime.now(UTC)
+        self._handled.update({(consumer, event_id): handled_at for event_id in new_ids})
         return new_ids
+
+    async def prune(self, handled_before: datetime) -> int:
+        old = [key for key, handled_at in self._handled.items() if handled_at < handled_before]
+        for key in old:
+            del self._handled[key]
+        return len(old)
 
 
 class InMemoryBookingUnitOfWork(InMemoryUnitOfWork[BookingState]):

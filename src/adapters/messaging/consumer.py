@@ -23,6 +23,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from adapters.codec.cloudevents import ReceivedEvent, UndecodableMessage, decode_cloudevent
 from adapters.messaging.faults import NO_FAULTS, FaultPoints
@@ -45,6 +46,10 @@ class ConsumerSettings:
     max_deliveries: int = 5
     retry_base_seconds: float = 0.5
     retry_max_seconds: float = 15.0
+    # Inbox rows are kept longer than any redelivery or replay can come (the outbox
+    # retention), so a replayed event still finds its row.
+    inbox_retention: timedelta = timedelta(days=8)
+    prune_every_seconds: float = 300.0
 
     def __post_init__(self) -> None:
         if self.max_deliveries < 1:
@@ -96,6 +101,7 @@ class EventConsumer:
         # Failed messages waiting for their retry: (stream, id) → (due time, delivery).
         self._retries: dict[tuple[str, str], tuple[float, Delivery]] = {}
         self._next_reclaim = 0.0
+        self._next_prune = 0.0
         self._waiting_for_new = False
         self.handled = 0
         self.dead_lettered = 0
@@ -120,6 +126,9 @@ class EventConsumer:
 
     async def consume_once(self, *, block_ms: int | None = None) -> int:
         """One round: due retries, stuck messages, then new ones. Answers messages settled."""
+        if self._clock() >= self._next_prune:
+            self._next_prune = self._clock() + self._settings.prune_every_seconds
+            await self.prune_inbox()
         settled = 0
         due = self._take_due_retries()
         if due:
@@ -171,6 +180,12 @@ class EventConsumer:
                     await sleep_unless_stopped(stop, 1.0)
         finally:
             stopped.cancel()
+
+    async def prune_inbox(self) -> int:
+        async with self._subscription.unit_of_work() as uow:
+            pruned = await uow.inbox.prune(datetime.now(UTC) - self._settings.inbox_retention)
+            await uow.commit()
+        return pruned
 
     def _take_due_retries(self) -> list[Delivery]:
         now = self._clock()

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
+    delete,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -110,6 +111,11 @@ class SqlInbox:
         )
         result = await connection.execute(statement)
         return set(result.scalars())
+
+    async def prune(self, handled_before: datetime) -> int:
+        statement = delete(self._table).where(self._table.c.handled_at < handled_before)
+        result = await self._connection().execute(statement)
+        return int(result.rowcount or 0)
 
 
 def outbox_notify_ddl(schema: str) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -23,6 +24,11 @@ class Inbox(Protocol):
     async def claim(self, consumer: str, event_ids: Sequence[UUID]) -> set[UUID]:
         """Record the events as handled by `consumer` in the current transaction; answer the
         ids not recorded before (the ones to handle now)."""
+        ...
+
+    async def prune(self, handled_before: datetime) -> int:
+        """Forget events handled before the instant (older than any possible redelivery or
+        replay); answer how many."""
         ...
 
 
