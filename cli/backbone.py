@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from adapters.messaging.types import DeadLetter, GroupLag
 from cli.errors import EXIT_USAGE, fail, guarded
 from runtimes.backbone import EventBackbone
 from runtimes.containers import build_container
@@ -127,7 +128,7 @@ def consumers_status() -> None:
     """Per consumer group and stream: delivered but unacknowledged (pending), not yet
     delivered (lag)."""
 
-    async def lag(backbone: EventBackbone) -> list:  # type: ignore[type-arg]
+    async def lag(backbone: EventBackbone) -> list[GroupLag]:
         backbone.require_shared_broker()
         return await backbone.consumer_lag()
 
@@ -151,11 +152,11 @@ def dlq_list(
 ) -> None:
     """Messages a consumer group gave up on, with the last error."""
 
-    async def fetch(backbone: EventBackbone) -> list:  # type: ignore[type-arg]
+    async def fetch(backbone: EventBackbone) -> list[DeadLetter]:
         backbone.require_shared_broker()
         groups = [group] if group else list(backbone.consuming_contexts)
         backbone.check_contexts(groups)
-        letters = []
+        letters: list[DeadLetter] = []
         for name in groups:
             letters.extend(await backbone.broker().dead_letters(name, count=limit))
         return letters
