@@ -24,7 +24,7 @@ from adapters.memory.unit_of_work import InMemoryStore
 from adapters.messaging.consumer import ConsumerSettings, EventConsumer
 from adapters.messaging.faults import NO_FAULTS, FaultPoints
 from adapters.messaging.ports import Broker, OutboxStore
-from adapters.messaging.relay import OutboxRelay, RelaySettings
+from adapters.messaging.relay import OutboxRelay, RelaySettings, routes_of
 from adapters.messaging.types import GroupLag, OutboxStatus
 from adapters.redis_streams.broker import RedisStreamsBroker
 from adapters.sql.auth.tables import outbox as auth_outbox
@@ -110,10 +110,7 @@ class EventBackbone:
 
     def routes(self, context: str) -> dict[str, tuple[str, ...]]:
         """Each event `context` publishes → the consumer groups of this deployment reading it."""
-        return {
-            entry.name: tuple(s for s in entry.subscribers if s in self.subscriptions)
-            for entry in published_by(context)
-        }
+        return routes_of(context, self.subscriptions.values())
 
     def relay(self, context: str) -> OutboxRelay:
         settings = self.settings

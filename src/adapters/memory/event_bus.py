@@ -21,8 +21,7 @@ from adapters.memory.streams import InMemoryBroker
 from adapters.memory.unit_of_work import InMemoryStore
 from adapters.messaging.consumer import ConsumerSettings, EventConsumer
 from adapters.messaging.faults import FaultPoints, SimulatedCrash
-from adapters.messaging.relay import OutboxRelay, RelaySettings
-from petpro_core.contracts.catalog import published_by
+from adapters.messaging.relay import OutboxRelay, RelaySettings, routes_of
 from petpro_core.shared.subscriptions import Subscription
 
 
@@ -65,15 +64,11 @@ class InMemoryEventBus:
         )
         self.faults = faults or FaultPoints()
         self._settings = settings or ConsumerSettings(block_ms=0)
-        groups = {subscription.consumer for subscription in subscriptions}
         self.relays = [
             OutboxRelay(
                 InMemoryOutboxStore(store, context),
                 self.broker,
-                {
-                    entry.name: tuple(s for s in entry.subscribers if s in groups)
-                    for entry in published_by(context)
-                },
+                routes_of(context, subscriptions),
                 relay_settings,
                 faults=self.faults,
             )
@@ -97,8 +92,6 @@ class InMemoryEventBus:
         if not self._started:
             for relay in self.relays:
                 await relay.check_broker()
-            for consumer in self.consumers:
-                await consumer.start()
             self._started = True
 
     async def drain(self, max_rounds: int = 1000) -> DrainReport:

@@ -87,12 +87,12 @@ class InMemoryOutboxStore:
             published=len(rows) - len(pending),
         )
 
-    async def prune(self, published_before: datetime) -> int:
+    async def prune(self, created_before: datetime) -> int:
         rows = self._store.outbox_rows
         pruned = {
             event_id
             for event_id, row in rows.items()
-            if row.published_at is not None and row.published_at < published_before
+            if row.published_at is not None and row.created_at < created_before
         }
         if pruned:
             self._store.outbox[:] = [e for e in self._store.outbox if e.event_id not in pruned]

@@ -121,9 +121,6 @@ class EventConsumer:
     def next_retry_due(self) -> float | None:
         return min((due for due, _ in self._retries.values()), default=None)
 
-    async def start(self) -> None:
-        await self._broker.ensure_groups(self.group, self._topics)
-
     async def consume_once(self, *, block_ms: int | None = None) -> int:
         """One round: due retries, stuck messages, then new ones. Answers messages settled."""
         if self._clock() >= self._next_prune:
@@ -161,8 +158,7 @@ class EventConsumer:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set. A batch in flight is finished and acknowledged; a
-        wait for new messages is cut short."""
-        await self.start()
+        wait for new messages is cut short. The relays create the consumer groups."""
         stopped = asyncio.ensure_future(stop.wait())
         try:
             while not stop.is_set():

@@ -37,8 +37,9 @@ class OutboxStore(Protocol):
 
     async def status(self) -> OutboxStatus: ...
 
-    async def prune(self, published_before: datetime) -> int:
-        """Delete rows published before the instant; answer how many."""
+    async def prune(self, created_before: datetime) -> int:
+        """Delete published rows committed before the instant; answer how many. By commit
+        time, not publish time: a replayed row must not outlive the consumers' inbox rows."""
         ...
 
     async def requeue(self, published_since: datetime) -> int:
@@ -72,8 +73,10 @@ class Broker(Protocol):
     async def read(
         self, group: str, consumer: str, topics: Sequence[str], *, count: int, block_ms: int
     ) -> list[Delivery]:
-        """New messages for the group, waiting up to `block_ms` for some. Recreates a missing
-        group instead of failing."""
+        """New messages for the group, waiting up to `block_ms` for some (`count` per
+        stream). When the group is missing (the broker lost its data, or no relay ran yet)
+        it waits `block_ms` and answers nothing: only relays create groups, so that a relay
+        always notices a loss and re-publishes what went with it."""
         ...
 
     async def reclaim(

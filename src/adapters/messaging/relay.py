@@ -16,15 +16,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from adapters.messaging.faults import NO_FAULTS, FaultPoints
 from adapters.messaging.ports import Broker, OutboxStore
 from adapters.messaging.stopping import sleep_unless_stopped
+from petpro_core.contracts.catalog import published_by
+from petpro_core.shared.subscriptions import Subscription
 
 log = logging.getLogger("petpro.relay")
+
+
+def routes_of(context: str, subscriptions: Iterable[Subscription]) -> dict[str, tuple[str, ...]]:
+    """Each event `context` publishes → the consumer groups that really read it. From the
+    subscriptions, not the catalog's intentions: a group nobody reads would never catch up,
+    and the relay could never record a safe point."""
+    subscriptions = list(subscriptions)
+    return {
+        entry.name: tuple(s.consumer for s in subscriptions if entry.name in s.event_names)
+        for entry in published_by(context)
+    }
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ and a redrive stream per group (key layout in `adapters.redis_streams.keys`)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -92,9 +93,12 @@ class RedisStreamsBroker:
         except ResponseError as error:
             if not is_missing_group(error):
                 raise
-            # The broker lost its data (or the group was never made): start over.
-            await self.ensure_groups(group, topics)
-            reply = await self._read_new(group, consumer, topics, count, block_ms)
+            # The broker lost its data (or no relay has run yet). Only relays create groups:
+            # they must see the loss to re-publish what went with it. Wait as a read would
+            # (a read that was already waiting when its stream vanished has waited).
+            if str(error).startswith("NOGROUP"):
+                await asyncio.sleep(block_ms / 1000)
+            return []
         return [
             Delivery(stream, entry_id, _body(fields), deliveries=1)
             for stream, entries in read_reply_entries(reply)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from datetime import UTC, datetime
@@ -38,6 +39,7 @@ from sqlalchemy import (
     delete,
     func,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -54,6 +56,11 @@ DEFAULT_POLL_SECONDS = 0.2
 # After the LISTEN connection failed, claims try to open it again at most this often.
 LISTEN_RETRY_SECONDS = 1.0
 LISTEN_CONNECT_TIMEOUT_SECONDS = 5
+# PostgreSQL, when the previous claim came back full (a backlog): walk the unpublished-rows
+# index in position order. With statistics from when the outbox was nearly empty
+# (autoanalyze lags a burst), the planner otherwise reads and sorts every unpublished row
+# on each claim: 52 ms instead of 7 ms per 500-row claim with 20 000 pending.
+_BACKLOG_PLAN = text("SET LOCAL enable_sort = off")
 
 
 class SqlOutboxBatch:
@@ -96,6 +103,7 @@ class SqlOutboxStore:
         # In-process commits announced when the last claim began: a later count is news.
         self._commits_seen = database.outbox_commits(self._schema)
         self._select_unpublished, self._mark_published = _claim_statements(table, self._postgres)
+        self._backlog = False
 
     @contextlib.asynccontextmanager
     async def claim(self, limit: int) -> AsyncIterator[SqlOutboxBatch]:
@@ -106,8 +114,12 @@ class SqlOutboxStore:
             self._database.transaction_slot(),
             self._database.engine.connect() as connection,
         ):
+            if self._postgres and self._backlog:
+                await connection.execute(_BACKLOG_PLAN)
             result = await connection.execute(self._select_unpublished, {"limit": limit})
-            batch = SqlOutboxBatch(connection, self._mark_published, self._records(result.all()))
+            records = self._records(result.all())
+            self._backlog = len(records) >= limit
+            batch = SqlOutboxBatch(connection, self._mark_published, records)
             yield batch  # an exception here rolls back: the rows stay unpublished
             await connection.commit()
 
@@ -135,7 +147,7 @@ class SqlOutboxStore:
                 aggregate_id=aggregate_id,
                 aggregate_version=aggregate_version,
                 payload_json=payload_json,
-                headers=headers,
+                headers=None if headers is None else json.loads(headers),
             )
             records.append(OutboxRecord(event_id, position, topic, event_type, body))
         return records
@@ -185,9 +197,13 @@ class SqlOutboxStore:
             pending, oldest_pending_at, published = (await connection.execute(query)).one()
         return OutboxStatus(self.context, pending, oldest_pending_at, published)
 
-    async def prune(self, published_before: datetime) -> int:
+    async def prune(self, created_before: datetime) -> int:
         table = self._table
-        return await self._write(delete(table).where(table.c.published_at < published_before))
+        return await self._write(
+            delete(table).where(
+                table.c.published_at.is_not(None), table.c.created_at < created_before
+            )
+        )
 
     async def requeue(self, published_since: datetime) -> int:
         table = self._table
@@ -207,7 +223,8 @@ class SqlOutboxStore:
 
 def _claim_statements(table: Table, postgres: bool) -> tuple[Select[Any], Update]:
     """The claim's SELECT and the mark's UPDATE, built once per store (SQLAlchemy caches
-    their compiled forms). The payload comes back as the JSON text stored, never parsed."""
+    their compiled forms). The payload comes back as the JSON text stored, never parsed;
+    the headers as text too (json.loads of a str is cheaper than the driver's JSONB loader)."""
     c = table.c
     select_unpublished = (
         select(
@@ -220,7 +237,7 @@ def _claim_statements(table: Table, postgres: bool) -> tuple[Select[Any], Update
             c.aggregate_version,
             c.occurred_at,
             cast(c.payload, Text),
-            c.headers,
+            cast(c.headers, Text),
         )
         .where(c.published_at.is_(None))
         .order_by(c.position)
