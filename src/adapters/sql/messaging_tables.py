@@ -1,4 +1,5 @@
-"""The outbox and inbox tables every context has in its own schema, and the SQL inbox.
+"""What every context's schema shares: its `MetaData` conventions, the outbox and inbox
+tables, and the SQL inbox.
 
 `outbox_table(metadata)` and `inbox_table(metadata)` add the same two tables to any
 context's `MetaData` (its schema), so the relay and the consumer runtime treat all contexts
@@ -32,6 +33,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.sql.column_types import Json, UtcDateTime
 
 OUTBOX_NOTIFY_CHANNEL = "petpro_outbox"
+
+
+def context_metadata(schema: str) -> MetaData:
+    """The `MetaData` of one context's schema, with the constraint names every context uses
+    (the repositories translate integrity errors by these names)."""
+    return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
+
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
 
 
 def outbox_table(metadata: MetaData) -> Table:

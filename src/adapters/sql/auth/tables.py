@@ -12,7 +12,6 @@ from sqlalchemy import (
     Date,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -22,19 +21,11 @@ from sqlalchemy import (
 )
 
 from adapters.sql.column_types import ExactDecimal, Json, UtcDateTime
-from adapters.sql.messaging_tables import outbox_table
+from adapters.sql.messaging_tables import context_metadata, outbox_table
 
 SCHEMA = "auth"
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-metadata = MetaData(schema=SCHEMA, naming_convention=NAMING_CONVENTION)
+metadata = context_metadata(SCHEMA)
 
 # Integrity errors are translated by these names (PostgreSQL reports the constraint name;
 # SQLite names the index for expression indexes and `table.column` otherwise).

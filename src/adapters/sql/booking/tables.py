@@ -7,22 +7,14 @@ compares them with `alembic.autogenerate.compare_metadata`.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, Uuid
+from sqlalchemy import Boolean, Column, Integer, String, Table, Uuid
 
 from adapters.sql.column_types import UtcDateTime
-from adapters.sql.messaging_tables import inbox_table, outbox_table
+from adapters.sql.messaging_tables import context_metadata, inbox_table, outbox_table
 
 SCHEMA = "booking"
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-metadata = MetaData(schema=SCHEMA, naming_convention=NAMING_CONVENTION)
+metadata = context_metadata(SCHEMA)
 
 # The seed's booking_pet_cache, plus what keeps the projection from going backwards: the
 # pet's version, and a deleted flag so deleted pets stay as tombstones.
