@@ -104,7 +104,6 @@ class EventConsumer:
         self._next_prune = 0.0
         self._waiting_for_new = False
         self.handled = 0
-        self.dead_lettered = 0
 
     @property
     def group(self) -> str:
@@ -113,10 +112,6 @@ class EventConsumer:
     @property
     def topics(self) -> tuple[str, ...]:
         return tuple(self._topics)
-
-    @property
-    def retries_waiting(self) -> int:
-        return len(self._retries)
 
     def next_retry_due(self) -> float | None:
         return min((due for due, _ in self._retries.values()), default=None)
@@ -278,7 +273,6 @@ class EventConsumer:
 
     async def _dead_letter(self, delivery: Delivery, error: str) -> None:
         await self._broker.dead_letter(self.group, delivery, error)
-        self.dead_lettered += 1
         log.error(
             "dead-lettered after %d deliveries",
             delivery.deliveries,

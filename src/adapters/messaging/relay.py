@@ -73,7 +73,6 @@ class OutboxRelay:
         self._safe_point: datetime | None = None
         self._next_prune = 0.0
         self._next_broker_check = 0.0
-        self.published = 0
 
     @property
     def context(self) -> str:
@@ -96,7 +95,6 @@ class OutboxRelay:
             await self._broker.publish(batch.records)
             self._faults.point("relay.after_publish")
             await batch.mark_published()
-        self.published += len(batch.records)
         return len(batch.records)
 
     async def relay_all(self) -> int:
