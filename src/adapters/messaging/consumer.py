@@ -223,6 +223,7 @@ class EventConsumer:
     async def _handle(self, batch: Sequence[_Decoded]) -> None:
         """Inbox, effects and commit in one transaction; then acknowledge."""
         subscription = self._subscription
+        logs_handled = log.isEnabledFor(logging.INFO)
         async with subscription.unit_of_work() as uow:
             new_ids = await uow.inbox.claim(self.group, [i.received.event.event_id for i in batch])
             for index, item in enumerate(batch):
@@ -238,16 +239,17 @@ class EventConsumer:
                         await handler(event, uow)
                     except Exception as error:
                         raise _HandlerFailed(index, error) from error
-                    log.info(
-                        "handled %s",
-                        item.received.event_type,
-                        extra={
-                            "group": self.group,
-                            "event_id": str(event.event_id),
-                            "aggregate_id": str(event.aggregate_id),
-                            "deliveries": item.delivery.deliveries,
-                        },
-                    )
+                    if logs_handled:
+                        log.info(
+                            "handled %s",
+                            item.received.event_type,
+                            extra={
+                                "group": self.group,
+                                "event_id": str(event.event_id),
+                                "aggregate_id": str(event.aggregate_id),
+                                "deliveries": item.delivery.deliveries,
+                            },
+                        )
             self._faults.point("consumer.before_commit")
             await uow.commit()
         self._faults.point("consumer.after_commit")

@@ -25,8 +25,8 @@ from sqlalchemy import (
     Table,
     Uuid,
     delete,
+    text,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -108,24 +108,33 @@ class SqlInbox:
     def __init__(self, connection: Callable[[], AsyncConnection], table: Table) -> None:
         self._connection = connection
         self._table = table
+        self._claim_from_array = text(
+            f"INSERT INTO {table.schema}.{table.name} (consumer, event_id, handled_at) "  # noqa: S608
+            "SELECT :consumer, ids.id, :handled_at FROM unnest(CAST(:ids AS uuid[])) AS ids(id) "
+            "ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id"
+        ).columns(event_id=Uuid())
 
     async def claim(self, consumer: str, event_ids: Sequence[UUID]) -> set[UUID]:
         if not event_ids:
             return set()
         connection = self._connection()
         handled_at = datetime.now(UTC)
-        rows = [
-            {"consumer": consumer, "event_id": event_id, "handled_at": handled_at}
-            for event_id in dict.fromkeys(event_ids)
-        ]
-        insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-        statement = (
-            insert(self._table)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
-            .returning(self._table.c.event_id)
-        )
-        result = await connection.execute(statement)
+        ids = list(dict.fromkeys(event_ids))
+        if connection.dialect.name == "postgresql":
+            # One fixed statement for any batch size (compiled once): the ids as an array.
+            result = await connection.execute(
+                self._claim_from_array,
+                {"consumer": consumer, "ids": ids, "handled_at": handled_at},
+            )
+        else:
+            rows = [{"consumer": consumer, "event_id": i, "handled_at": handled_at} for i in ids]
+            statement = (
+                sqlite_insert(self._table)
+                .values(rows)
+                .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+                .returning(self._table.c.event_id)
+            )
+            result = await connection.execute(statement)
         return set(result.scalars())
 
     async def prune(self, handled_before: datetime) -> int:

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Row, select, text
+from sqlalchemy.dialects.sqlite import Insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -43,6 +43,53 @@ def _cached_pet_from(row: Row[Any]) -> CachedPet:
     )
 
 
+# PostgreSQL: one fixed statement whatever the batch size (one array per column), so it is
+# compiled once; a multi-row VALUES would be compiled anew for every batch size, which was
+# the consumer's largest cost.
+_UPSERT_FROM_ARRAYS = text(
+    """
+    INSERT INTO booking.pet_cache AS stored
+        (pet_id, owner_id, name, species, breed, version, deleted, updated_at)
+    SELECT * FROM unnest(
+        CAST(:pet_ids AS uuid[]), CAST(:owner_ids AS uuid[]), CAST(:names AS varchar[]),
+        CAST(:species AS varchar[]), CAST(:breeds AS varchar[]), CAST(:versions AS int[]),
+        CAST(:deleted AS boolean[]), CAST(:updated_at AS timestamptz[]))
+    ON CONFLICT (pet_id) DO UPDATE SET
+        owner_id = excluded.owner_id, name = excluded.name, species = excluded.species,
+        breed = excluded.breed, version = excluded.version, deleted = excluded.deleted,
+        updated_at = excluded.updated_at
+    WHERE stored.version < excluded.version
+    """
+)
+
+
+def _as_arrays(pets: list[CachedPet]) -> dict[str, list[Any]]:
+    return {
+        "pet_ids": [p.pet_id for p in pets],
+        "owner_ids": [p.owner_id for p in pets],
+        "names": [p.name for p in pets],
+        "species": [p.species for p in pets],
+        "breeds": [p.breed for p in pets],
+        "versions": [p.version for p in pets],
+        "deleted": [p.deleted for p in pets],
+        "updated_at": [p.updated_at for p in pets],
+    }
+
+
+def _upsert_rows(pets: list[CachedPet]) -> Insert:
+    """SQLite: a multi-row VALUES upsert."""
+    statement = sqlite_insert(pet_cache).values([_row_values(p) for p in pets])
+    return statement.on_conflict_do_update(
+        index_elements=[pet_cache.c.pet_id],
+        set_={
+            column.name: statement.excluded[column.name]
+            for column in pet_cache.columns
+            if column.name != "pet_id"
+        },
+        where=pet_cache.c.version < statement.excluded.version,
+    )
+
+
 class SqlPetCacheRepository:
     """`apply` buffers; the unit of work flushes the buffer in one statement before commit.
 
@@ -73,18 +120,11 @@ class SqlPetCacheRepository:
         if not self._pending:
             return
         connection = self._connection()
-        insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-        statement = insert(pet_cache).values([_row_values(p) for p in self._pending.values()])
-        statement = statement.on_conflict_do_update(
-            index_elements=[pet_cache.c.pet_id],
-            set_={
-                column.name: statement.excluded[column.name]
-                for column in pet_cache.columns
-                if column.name != "pet_id"
-            },
-            where=pet_cache.c.version < statement.excluded.version,
-        )
-        await connection.execute(statement)
+        pets = list(self._pending.values())
+        if connection.dialect.name == "postgresql":
+            await connection.execute(_UPSERT_FROM_ARRAYS, _as_arrays(pets))
+        else:
+            await connection.execute(_upsert_rows(pets))
         self._pending = {}
 
     def discard(self) -> None:
