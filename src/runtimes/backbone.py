@@ -120,6 +120,7 @@ class EventBackbone:
             self.routes(context),
             RelaySettings(
                 batch_size=settings.relay_batch_size,
+                concurrent_claims=settings.relay_concurrent_claims,
                 idle_seconds=settings.relay_idle_seconds,
                 retention=settings.outbox_retention,
             ),

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
         "a Redis URL (all-in-one), no with one (run `petpro worker`).",
     )
     relay_batch_size: int = Field(500, ge=1, le=10_000)
+    relay_concurrent_claims: int = Field(
+        3, ge=1, le=8, description="Batches a relay has in flight at once."
+    )
     relay_idle_seconds: float = Field(
         1.0, gt=0, le=60, description="Longest relay sleep without news (SQLite polls this often)."
     )

@@ -129,7 +129,7 @@ async def test_a_crash_at_any_point_loses_nothing_and_applies_once(
     world = World(
         faults=faults,
         settings=ConsumerSettings(block_ms=0, batch_size=3),
-        relay_settings=RelaySettings(batch_size=3),
+        relay_settings=RelaySettings(batch_size=3, concurrent_claims=1),
     )
     owner, pet = await world.owner_with_pet()
     await _rename_many(world, owner, pet, 5)
@@ -239,3 +239,14 @@ async def test_the_consumer_prunes_its_inbox_after_the_retention() -> None:
         world.booking_store.state.inbox[key] -= timedelta(hours=1, seconds=1)
     assert await consumer.prune_inbox() == 1
     assert world.inbox_size() == 0
+
+
+async def test_concurrent_claims_publish_every_row_once() -> None:
+    world = World(relay_settings=RelaySettings(batch_size=2, concurrent_claims=3))
+    owner, pet = await world.owner_with_pet()
+    await _rename_many(world, owner, pet, 8)
+
+    report = await world.bus.drain()
+
+    assert report.relayed == 10  # user.created, pet.created, eight pet.updated: each once
+    assert (await world.cached(pet.id)).version == 9

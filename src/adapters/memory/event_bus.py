@@ -69,7 +69,7 @@ class InMemoryEventBus:
                 InMemoryOutboxStore(store, context),
                 self.broker,
                 routes_of(context, subscriptions),
-                relay_settings,
+                relay_settings or RelaySettings(concurrent_claims=1),  # deterministic
                 faults=self.faults,
             )
             for context, store in outboxes.items()

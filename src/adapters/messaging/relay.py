@@ -43,6 +43,9 @@ def routes_of(context: str, subscriptions: Iterable[Subscription]) -> dict[str, 
 @dataclass(frozen=True)
 class RelaySettings:
     batch_size: int = 500
+    # Claims in flight at once. Batches may then reach the broker out of order, as with
+    # several relays; consumers take that in their stride (aggregate versions, inbox).
+    concurrent_claims: int = 3
     # The longest the relay sleeps without news (LISTEN/NOTIFY or in-process) before it
     # looks at the outbox anyway.
     idle_seconds: float = 1.0
@@ -97,10 +100,24 @@ class OutboxRelay:
             await batch.mark_published()
         return len(batch.records)
 
-    async def relay_all(self) -> int:
-        """Publish until the outbox has nothing unpublished left (that this relay can claim)."""
+    async def relay_all(self, stop: asyncio.Event | None = None) -> int:
+        """Publish until the outbox has nothing unpublished left that this relay can claim,
+        or until `stop` is set (the batches in flight are finished).
+        With several claims in flight (SKIP LOCKED gives each its own rows), the database
+        and Redis time of one batch overlaps the Python work of the next."""
+        stop = stop or asyncio.Event()
+        if self._settings.concurrent_claims == 1:
+            return await self._drain(stop)
+        async with asyncio.TaskGroup() as claims:
+            drains = [
+                claims.create_task(self._drain(stop))
+                for _ in range(self._settings.concurrent_claims)
+            ]
+        return sum(drain.result() for drain in drains)
+
+    async def _drain(self, stop: asyncio.Event) -> int:
         total = 0
-        while (count := await self.relay_once()) > 0:
+        while not stop.is_set() and (count := await self.relay_once()) > 0:
             total += count
             if count < self._settings.batch_size:
                 break
@@ -158,13 +175,12 @@ class OutboxRelay:
                 if loop.time() >= self._next_prune:
                     await self.prune()
                     self._next_prune = loop.time() + self._settings.prune_every_seconds
-                count = await self.relay_once()
+                await self.relay_all(stop)
             except Exception:
                 log.exception("relay round failed; retrying", extra={"context": self.context})
                 await sleep_unless_stopped(stop, self._settings.idle_seconds)
                 continue
-            if count < self._settings.batch_size:
-                await _wait_for_news(self.outbox, stop, self._settings.idle_seconds)
+            await _wait_for_news(self.outbox, stop, self._settings.idle_seconds)
 
 
 async def _wait_for_news(outbox: OutboxStore, stop: asyncio.Event, seconds: float) -> None:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    Text,
     Uuid,
     delete,
     text,
@@ -74,6 +75,9 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("occurred_at", UtcDateTime(), nullable=False),
         Column("payload", Json, nullable=False),
         Column("headers", Json, nullable=True),
+        # The CloudEvent as the relay publishes it, built at commit so the relay's hot path
+        # only moves text; NULL on rows written before migration 0004 (built on claim).
+        Column("envelope", Text(), nullable=True),
         Column("created_at", UtcDateTime(), nullable=False),
         Column("published_at", UtcDateTime(), nullable=True),
     )

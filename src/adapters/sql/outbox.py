@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.codec.cloudevents import encode_cloudevent
 from adapters.codec.events import OutboxEnvelope
 from petpro_core.shared.events import Event
 
@@ -28,10 +30,24 @@ async def write_outbox(
     if not events:
         return
     created_at = datetime.now(UTC)
-    rows = [
-        {**OutboxEnvelope.of(event).as_row(), "headers": headers, "created_at": created_at}
-        for event, headers in events
-    ]
+    context = outbox.schema or ""
+    rows = []
+    for event, headers in events:
+        row = OutboxEnvelope.of(event).as_row()
+        envelope = encode_cloudevent(
+            event_id=row["id"],
+            event_type=row["event_type"],
+            context=context,
+            occurred_at=row["occurred_at"],
+            aggregate_type=row["aggregate_type"],
+            aggregate_id=row["aggregate_id"],
+            aggregate_version=row["aggregate_version"],
+            payload_json=json.dumps(row["payload"], separators=(",", ":"), ensure_ascii=False),
+            headers=headers,
+        )
+        rows.append(
+            {**row, "headers": headers, "envelope": envelope.decode(), "created_at": created_at}
+        )
     if connection.dialect.name == "sqlite":
         next_position = select(func.coalesce(func.max(outbox.c.position), 0) + 1).scalar_subquery()
         statement = insert(outbox).values(position=next_position)

@@ -35,6 +35,7 @@ from sqlalchemy import (
     Uuid,
     any_,
     bindparam,
+    case,
     cast,
     delete,
     func,
@@ -124,12 +125,16 @@ class SqlOutboxStore:
             await connection.commit()
 
     def _records(self, rows: Sequence[Sequence[Any]]) -> list[OutboxRecord]:
-        context = self.context
         records = []
-        for (
+        for event_id, position, topic, event_type, envelope, *older_row in rows:
+            body = envelope.encode() if envelope is not None else self._envelope_of(older_row)
+            records.append(OutboxRecord(event_id, position, topic, event_type, body))
+        return records
+
+    def _envelope_of(self, row: Sequence[Any]) -> bytes:
+        """The CloudEvent of a row written before envelopes were stored with the row."""
+        (
             event_id,
-            position,
-            topic,
             event_type,
             aggregate_type,
             aggregate_id,
@@ -137,20 +142,18 @@ class SqlOutboxStore:
             occurred_at,
             payload_json,
             headers,
-        ) in rows:
-            body = encode_cloudevent(
-                event_id=event_id,
-                event_type=event_type,
-                context=context,
-                occurred_at=occurred_at,
-                aggregate_type=aggregate_type,
-                aggregate_id=aggregate_id,
-                aggregate_version=aggregate_version,
-                payload_json=payload_json,
-                headers=None if headers is None else json.loads(headers),
-            )
-            records.append(OutboxRecord(event_id, position, topic, event_type, body))
-        return records
+        ) = row
+        return encode_cloudevent(
+            event_id=event_id,
+            event_type=event_type,
+            context=self.context,
+            occurred_at=occurred_at,
+            aggregate_type=aggregate_type,
+            aggregate_id=aggregate_id,
+            aggregate_version=aggregate_version,
+            payload_json=payload_json,
+            headers=None if headers is None else json.loads(headers),
+        )
 
     async def wait_for_new(self, seconds: float) -> None:
         in_process = self._database.wait_for_outbox_commit(
@@ -223,21 +226,31 @@ class SqlOutboxStore:
 
 def _claim_statements(table: Table, postgres: bool) -> tuple[Select[Any], Update]:
     """The claim's SELECT and the mark's UPDATE, built once per store (SQLAlchemy caches
-    their compiled forms). The payload comes back as the JSON text stored, never parsed;
-    the headers as text too (json.loads of a str is cheaper than the driver's JSONB loader)."""
+    their compiled forms). Rows carry their CloudEvent (`envelope`); only older rows also
+    return what it is built from: the payload as the JSON text stored, never parsed, and the
+    headers as text (json.loads of a str is cheaper than the driver's JSONB loader)."""
     c = table.c
+    legacy = c.envelope.is_(None)  # rows from before envelopes were stored: build them
     select_unpublished = (
         select(
             c.id,
             c.position,
             c.event_name,
             c.event_type,
-            c.aggregate_type,
-            c.aggregate_id,
-            c.aggregate_version,
-            c.occurred_at,
-            cast(c.payload, Text),
-            cast(c.headers, Text),
+            c.envelope,
+            *(
+                case((legacy, column))
+                for column in (
+                    c.id,
+                    c.event_type,
+                    c.aggregate_type,
+                    c.aggregate_id,
+                    c.aggregate_version,
+                    c.occurred_at,
+                    cast(c.payload, Text),
+                    cast(c.headers, Text),
+                )
+            ),
         )
         .where(c.published_at.is_(None))
         .order_by(c.position)
