@@ -21,7 +21,7 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
-from adapters.codec.events import decode_payload
+from adapters.codec.events import decode_payload, encode_payload
 from petpro_core.contracts.catalog import UnknownEventType, resolve
 from petpro_core.shared.events import Event
 from petpro_core.shared.tracing import MessageContext, new_traceparent, valid_traceparent
@@ -82,6 +82,29 @@ def encode_cloudevent(
         attributes["causationid"] = headers["causation_id"]
     head = json.dumps(attributes, separators=(",", ":"), ensure_ascii=False)
     return f'{head[:-1]},"data":{payload_json}}}'.encode()
+
+
+def encode_event(
+    event: Event,
+    *,
+    context: str,
+    headers: Mapping[str, Any] | None,
+    payload: Mapping[str, Any] | None = None,
+) -> bytes:
+    """The CloudEvent of an event published by `context`, recorded with `headers`
+    (`payload`: the event's `encode_payload`, when the caller has it already)."""
+    payload = encode_payload(event) if payload is None else payload
+    return encode_cloudevent(
+        event_id=event.event_id,
+        event_type=event.type_name(),
+        context=context,
+        occurred_at=event.occurred_at,
+        aggregate_type=event.AGGREGATE,
+        aggregate_id=event.aggregate_id,
+        aggregate_version=event.aggregate_version,
+        payload_json=json.dumps(payload, separators=(",", ":"), ensure_ascii=False),
+        headers=headers,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 The payload is the event's own fields in JSON mode: UUIDs and Decimals as strings, dates
 and datetimes in ISO 8601. `OutboxEnvelope` adds the row fields an outbox stores next to
-the payload. The event-backbone work extends this to CloudEvents envelopes.
+the payload; `adapters.codec.cloudevents` wraps payloads in CloudEvents for the wire.
 """
 
 from __future__ import annotations
@@ -96,6 +96,3 @@ class OutboxEnvelope:
             "occurred_at": self.occurred_at,
             "payload": self.payload,
         }
-
-    def decode(self, event_type: type[E]) -> E:
-        return decode_payload(event_type, self.payload)

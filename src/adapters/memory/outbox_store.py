@@ -7,15 +7,13 @@ the claim ends normally, like a commit. Bodies are the same CloudEvents the SQL 
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
-from adapters.codec.cloudevents import encode_cloudevent
-from adapters.codec.events import OutboxEnvelope
+from adapters.codec.cloudevents import encode_event
 from adapters.memory.unit_of_work import InMemoryStore
 from adapters.messaging.types import OutboxRecord, OutboxStatus
 from petpro_core.shared.events import Event
@@ -53,24 +51,14 @@ class InMemoryOutboxStore:
                     self._store.outbox_rows[event.event_id].published_at = batch.marked_at
 
     def _record(self, event: Event) -> OutboxRecord:
-        envelope = OutboxEnvelope.of(event)
-        row = self._store.outbox_rows[event.event_id]
-        body = encode_cloudevent(
-            event_id=envelope.event_id,
-            event_type=envelope.event_type,
-            context=self.context,
-            occurred_at=envelope.occurred_at,
-            aggregate_type=envelope.aggregate_type,
-            aggregate_id=envelope.aggregate_id,
-            aggregate_version=envelope.aggregate_version,
-            payload_json=json.dumps(envelope.payload, separators=(",", ":"), ensure_ascii=False),
-            headers=self._store.outbox_headers.get(event.event_id),
+        body = encode_event(
+            event, context=self.context, headers=self._store.outbox_headers.get(event.event_id)
         )
         return OutboxRecord(
-            event_id=envelope.event_id,
-            position=row.position,
-            topic=envelope.event_name,
-            event_type=envelope.event_type,
+            event_id=event.event_id,
+            position=self._store.outbox_rows[event.event_id].position,
+            topic=event.NAME,
+            event_type=event.type_name(),
             body=body,
         )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.codec.cloudevents import encode_cloudevent
+from adapters.codec.cloudevents import encode_event
 from adapters.codec.events import OutboxEnvelope
 from petpro_core.shared.events import Event
 
@@ -34,17 +33,7 @@ async def write_outbox(
     rows = []
     for event, headers in events:
         row = OutboxEnvelope.of(event).as_row()
-        envelope = encode_cloudevent(
-            event_id=row["id"],
-            event_type=row["event_type"],
-            context=context,
-            occurred_at=row["occurred_at"],
-            aggregate_type=row["aggregate_type"],
-            aggregate_id=row["aggregate_id"],
-            aggregate_version=row["aggregate_version"],
-            payload_json=json.dumps(row["payload"], separators=(",", ":"), ensure_ascii=False),
-            headers=headers,
-        )
+        envelope = encode_event(event, context=context, headers=headers, payload=row["payload"])
         rows.append(
             {**row, "headers": headers, "envelope": envelope.decode(), "created_at": created_at}
         )
