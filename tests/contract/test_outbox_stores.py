@@ -199,6 +199,16 @@ async def test_rows_from_before_stored_envelopes_get_the_same_cloudevent(
     assert json.loads(stored[0])["correlationid"] == "req-7"
 
 
+async def test_the_relay_safe_point_is_kept(outbox: Outbox) -> None:
+    assert await outbox.store.load_safe_point() is None
+    first = datetime(2026, 5, 1, 8, 0, 0, 123456, tzinfo=UTC)
+    await outbox.store.save_safe_point(first)
+    await outbox.store.save_safe_point(first + timedelta(seconds=30))
+
+    assert await outbox.store.load_safe_point() == first + timedelta(seconds=30)
+    assert await outbox.another_store().load_safe_point() == first + timedelta(seconds=30)
+
+
 async def claimed_bodies(store: OutboxStore) -> list[bytes]:
     async with store.claim(100) as batch:
         return [record.body for record in batch.records]
@@ -383,6 +393,7 @@ async def test_news_already_claimed_does_not_wake_the_next_wait(outbox: Outbox) 
         await claimed_ids(outbox.store)
         for _ in range(3):
             await commit(events(1))
+        await asyncio.sleep(0.1)  # every NOTIFY has arrived (they travel after the commit)
         await outbox.store.wait_for_new(5)
         await claim_and_mark(outbox.store)
 

@@ -16,7 +16,7 @@ from adapters.sql.auth.tables import SCHEMA, metadata
 from adapters.sql.database import SqlDatabase, sqlite_url_in
 from tests.support.servers import fresh_postgres_database
 
-AUTH_TABLES = {"users", "pets", "refresh_tokens", "login_failures", "outbox"}
+AUTH_TABLES = {"users", "pets", "refresh_tokens", "login_failures", "outbox", "relay_checkpoint"}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -43,7 +43,7 @@ def _tables(database: SqlDatabase) -> set[str]:
 
 def test_upgrade_creates_the_schema_and_records_the_head(empty_database: SqlDatabase) -> None:
     head = migrate.head_revision("auth")
-    assert head == "0004_outbox_envelope"
+    assert head == "0005_relay_checkpoint"
     assert migrate.current_revision(empty_database, "auth") is None
     assert not migrate.is_up_to_date(empty_database, "auth")
     assert _tables(empty_database) == set()
@@ -136,7 +136,7 @@ def test_unknown_context_is_refused(tmp_path: Path) -> None:
 
 # --- the booking context -----------------------------------------------------------------
 
-BOOKING_TABLES = {"pet_cache", "inbox", "outbox"}
+BOOKING_TABLES = {"pet_cache", "inbox", "outbox", "relay_checkpoint"}
 
 
 def _tables_of(database: SqlDatabase, schema: str) -> set[str]:
@@ -152,7 +152,7 @@ def _tables_of(database: SqlDatabase, schema: str) -> set[str]:
 
 
 def test_booking_upgrade_creates_its_schema_and_down_again(empty_database: SqlDatabase) -> None:
-    assert migrate.head_revision("booking") == "0002_outbox_envelope"
+    assert migrate.head_revision("booking") == "0003_relay_checkpoint"
     assert migrate.current_revision(empty_database, "booking") is None
 
     migrate.upgrade(empty_database, "booking")

@@ -250,3 +250,26 @@ async def test_concurrent_claims_publish_every_row_once() -> None:
 
     assert report.relayed == 10  # user.created, pet.created, eight pet.updated: each once
     assert (await world.cached(pet.id)).version == 9
+
+
+async def test_a_restarted_relay_replays_only_what_came_after_its_saved_safe_point() -> None:
+    world = World()
+    owner, pet = await world.owner_with_pet()
+    await world.bus.drain()
+    [relay] = world.bus.relays
+    assert await relay.check_broker() == 0  # everything consumed: the safe point is saved
+    saved = world.auth_store.relay_safe_point
+    assert saved is not None
+    await _rename_many(world, owner, pet, 2)
+    await world.bus.drain()  # published after the safe point
+
+    # The process restarts: its in-process broker comes back empty.
+    restarted = InMemoryEventBus({"auth": world.auth_store}, [world.subscription])
+    [new_relay] = restarted.relays
+    assert await new_relay.check_broker() == 2  # the two renames, not the whole history
+    await restarted.drain()
+    assert (await world.cached(pet.id)).version == 3
+
+    world.auth_store.relay_safe_point = None  # no checkpoint: everything within retention
+    again = InMemoryEventBus({"auth": world.auth_store}, [world.subscription])
+    assert await again.relays[0].check_broker() == 4  # user, pet, two renames

@@ -97,5 +97,11 @@ class InMemoryOutboxStore:
                 requeued += 1
         return requeued
 
+    async def load_safe_point(self) -> datetime | None:
+        return self._store.relay_safe_point
+
+    async def save_safe_point(self, safe_point: datetime) -> None:
+        self._store.relay_safe_point = safe_point
+
     async def close(self) -> None:
         """Nothing to release."""

@@ -79,6 +79,7 @@ class InMemoryStore(Generic[State]):
     outbox_rows: dict[UUID, OutboxRow] = field(default_factory=dict)
     outbox_news: OutboxNews = field(default_factory=OutboxNews)
     last_outbox_position: int = 0
+    relay_safe_point: datetime | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # One relay batch at a time (SQL relays share rows with SKIP LOCKED instead).
     relay_lock: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -52,6 +52,8 @@ class RelaySettings:
     retention: timedelta = timedelta(days=7)
     prune_every_seconds: float = 300.0
     broker_check_every_seconds: float = 2.0
+    # How often an advancing safe point is written down (it survives restarts).
+    checkpoint_every_seconds: float = 10.0
 
 
 class OutboxRelay:
@@ -72,8 +74,10 @@ class OutboxRelay:
         self._settings = settings or RelaySettings()
         self._faults = faults
         self._now = now
+        self._checked = False
         self._broker_identity: str | None = None
         self._safe_point: datetime | None = None
+        self._saved_safe_point: datetime | None = None
         self._next_prune = 0.0
         self._next_broker_check = 0.0
 
@@ -126,7 +130,10 @@ class OutboxRelay:
     async def check_broker(self) -> int:
         """Recreate lost groups and requeue what may be lost with them; answer rows requeued."""
         identity = await self._broker.server_identity()
-        first_check = self._broker_identity is None
+        first_check = not self._checked
+        self._checked = True
+        if first_check:  # a previous run's safe point still holds: nothing before it is lost
+            self._safe_point = self._saved_safe_point = await self.outbox.load_safe_point()
         restarted = not first_check and identity != self._broker_identity
         self._broker_identity = identity
         groups = self._groups()
@@ -158,6 +165,11 @@ class OutboxRelay:
                     return
         # Everything published before `checked_at` has been consumed and acknowledged.
         self._safe_point = checked_at
+        saved = self._saved_safe_point
+        interval = timedelta(seconds=self._settings.checkpoint_every_seconds)
+        if saved is None or checked_at - saved >= interval:
+            await self.outbox.save_safe_point(checked_at)
+            self._saved_safe_point = checked_at
 
     async def prune(self) -> int:
         return await self.outbox.prune(self._now() - self._settings.retention)

@@ -92,6 +92,18 @@ def outbox_table(metadata: MetaData) -> Table:
     return table
 
 
+def relay_checkpoint_table(metadata: MetaData) -> Table:
+    """The relay's safe point per context: the last moment every consumer group had consumed
+    and acknowledged everything published. After a restart that found the broker empty,
+    only what was published since must be published again."""
+    return Table(
+        "relay_checkpoint",
+        metadata,
+        Column("context", String(100), primary_key=True),
+        Column("safe_point", UtcDateTime(), nullable=False),
+    )
+
+
 def inbox_table(metadata: MetaData) -> Table:
     """Which events each consumer of this context has handled, and when (for pruning)."""
     table = Table(

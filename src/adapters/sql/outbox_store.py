@@ -28,6 +28,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import (
     Delete,
+    Insert,
     Select,
     Table,
     Text,
@@ -44,6 +45,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.codec.cloudevents import encode_cloudevent
@@ -96,6 +99,8 @@ class SqlOutboxStore:
         self._table = table
         # The outbox trigger notifies with the schema's name; in-process news is per schema.
         self._schema = table.schema or context
+        # Every context's schema has its relay checkpoint next to its outbox.
+        self._checkpoint = table.metadata.tables[f"{self._schema}.relay_checkpoint"]
         self._poll_seconds = poll_seconds
         self._postgres = database.dialect_name == "postgresql"
         self._listener = (
@@ -214,10 +219,26 @@ class SqlOutboxStore:
             update(table).where(table.c.published_at >= published_since).values(published_at=None)
         )
 
-    async def _write(self, statement: Delete | Update) -> int:
+    async def _write(self, statement: Delete | Update | Insert) -> int:
         async with self._database.transaction_slot(), self._database.engine.begin() as connection:
             result = await connection.execute(statement)
             return int(result.rowcount)
+
+    async def load_safe_point(self) -> datetime | None:
+        checkpoint = self._checkpoint
+        query = select(checkpoint.c.safe_point).where(checkpoint.c.context == self.context)
+        async with self._reading() as connection:
+            safe_point: datetime | None = (await connection.execute(query)).scalar()
+            return safe_point
+
+    async def save_safe_point(self, safe_point: datetime) -> None:
+        insert = pg_insert if self._postgres else sqlite_insert
+        statement = insert(self._checkpoint).values(context=self.context, safe_point=safe_point)
+        await self._write(
+            statement.on_conflict_do_update(
+                index_elements=["context"], set_={"safe_point": statement.excluded.safe_point}
+            )
+        )
 
     async def close(self) -> None:
         if self._listener is not None:

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 
 from adapters.sql.column_types import ExactDecimal, Json, UtcDateTime
-from adapters.sql.messaging_tables import context_metadata, outbox_table
+from adapters.sql.messaging_tables import context_metadata, outbox_table, relay_checkpoint_table
 
 SCHEMA = "auth"
 
@@ -94,3 +94,4 @@ login_failures = Table(
 )
 
 outbox = outbox_table(metadata)
+relay_checkpoint = relay_checkpoint_table(metadata)

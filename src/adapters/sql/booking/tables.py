@@ -10,7 +10,12 @@ from __future__ import annotations
 from sqlalchemy import Boolean, Column, Integer, String, Table, Uuid
 
 from adapters.sql.column_types import UtcDateTime
-from adapters.sql.messaging_tables import context_metadata, inbox_table, outbox_table
+from adapters.sql.messaging_tables import (
+    context_metadata,
+    inbox_table,
+    outbox_table,
+    relay_checkpoint_table,
+)
 
 SCHEMA = "booking"
 
@@ -33,3 +38,4 @@ pet_cache = Table(
 
 inbox = inbox_table(metadata)
 outbox = outbox_table(metadata)  # booking publishes booking.* events later
+relay_checkpoint = relay_checkpoint_table(metadata)
