@@ -48,7 +48,7 @@ from petpro_core.shared.money import Money
 
 # The catalog as the integration seed and issue 3 state it: event → (publisher, subscribers).
 EXPECTED_TABLE = {
-    "user.created": ("auth", {"booking", "inventory", "clinic"}),
+    "user.created": ("auth", {"booking", "inventory", "clinic", "notification"}),
     "user.updated": (
         "auth",
         {"booking", "clinic", "inventory", "notification", "finance", "vendor"},

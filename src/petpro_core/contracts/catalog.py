@@ -105,7 +105,9 @@ CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry(
         "user.created",
         "auth",
-        ("booking", "inventory", "clinic"),
+        # The seed lists booking, inventory and clinic; notification needs the new user's
+        # address and language too, or it could not write to anyone before their first edit.
+        ("booking", "inventory", "clinic", "notification"),
         "Initialise user data in other services.",
         (UserCreated,),
     ),

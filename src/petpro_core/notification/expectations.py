@@ -14,6 +14,7 @@ _STOCK = frozenset({"sku", "product_name", "location_id", "available"})
 
 EXPECTED_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
+        "user.created": frozenset({"user_id", "email", "display_name", "language"}),
         "user.updated": frozenset({"user_id", "email", "display_name", "language"}),
         "booking.created": _BOOKING,
         "booking.confirmed": _BOOKING,
