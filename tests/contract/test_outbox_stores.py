@@ -22,7 +22,7 @@ from adapters.codec.events import encode_payload
 from adapters.memory.auth import InMemoryAuthUnitOfWork, in_memory_auth_store
 from adapters.memory.outbox_store import InMemoryOutboxStore
 from adapters.messaging.ports import OutboxStore
-from adapters.messaging.types import OutboxRecord
+from adapters.messaging.types import OutboxRecord, RelayCheckpoint
 from adapters.sql.auth import tables
 from adapters.sql.auth.unit_of_work import SqlAuthUnitOfWork
 from adapters.sql.database import SqlDatabase
@@ -199,14 +199,15 @@ async def test_rows_from_before_stored_envelopes_get_the_same_cloudevent(
     assert json.loads(stored[0])["correlationid"] == "req-7"
 
 
-async def test_the_relay_safe_point_is_kept(outbox: Outbox) -> None:
-    assert await outbox.store.load_safe_point() is None
+async def test_the_relay_checkpoint_is_kept(outbox: Outbox) -> None:
+    assert await outbox.store.load_checkpoint() is None
     first = datetime(2026, 5, 1, 8, 0, 0, 123456, tzinfo=UTC)
-    await outbox.store.save_safe_point(first)
-    await outbox.store.save_safe_point(first + timedelta(seconds=30))
+    await outbox.store.save_checkpoint(RelayCheckpoint(first, None))
+    later = RelayCheckpoint(first + timedelta(seconds=30), "run-1/epoch-2")
+    await outbox.store.save_checkpoint(later)
 
-    assert await outbox.store.load_safe_point() == first + timedelta(seconds=30)
-    assert await outbox.another_store().load_safe_point() == first + timedelta(seconds=30)
+    assert await outbox.store.load_checkpoint() == later
+    assert await outbox.another_store().load_checkpoint() == later
 
 
 async def claimed_bodies(store: OutboxStore) -> list[bytes]:

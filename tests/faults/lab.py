@@ -356,6 +356,14 @@ class FaultLab:
         keys = list(self.redis.scan_iter(match=f"{self.prefix}:*", count=1000))
         return int(self.redis.delete(*keys)) if keys else 0
 
+    async def recreate_booking_groups(self) -> None:
+        """What booking's consumer does when a read is answered NOGROUP."""
+        broker = RedisStreamsBroker.from_url(self.redis_url, prefix=self.prefix)
+        try:
+            await broker.ensure_groups(BOOKING, PET_TOPICS)
+        finally:
+            await broker.close()
+
     async def dead_letters(self) -> list[DeadLetter]:
         broker = RedisStreamsBroker.from_url(self.redis_url, prefix=self.prefix)
         try:

@@ -12,9 +12,11 @@ import pytest
 
 from adapters.memory.booking import InMemoryBookingUnitOfWork, in_memory_booking_store
 from adapters.memory.event_bus import InMemoryEventBus
+from adapters.memory.outbox_store import InMemoryOutboxStore
 from adapters.messaging.consumer import ConsumerSettings
 from adapters.messaging.faults import FaultPoints
-from adapters.messaging.relay import RelaySettings
+from adapters.messaging.relay import OutboxRelay, RelaySettings, routes_of
+from adapters.messaging.types import RelayCheckpoint
 from petpro_core.auth.commands import CreatePet, DeletePet, UpdatePet
 from petpro_core.auth.domain.pets import Pet
 from petpro_core.booking.commands import GetCachedPet
@@ -258,8 +260,8 @@ async def test_a_restarted_relay_replays_only_what_came_after_its_saved_safe_poi
     await world.bus.drain()
     [relay] = world.bus.relays
     assert await relay.check_broker() == 0  # everything consumed: the safe point is saved
-    saved = world.auth_store.relay_safe_point
-    assert saved is not None
+    saved = world.auth_store.relay_checkpoint
+    assert saved is not None and saved.broker_identity == await world.bus.broker.server_identity()
     await _rename_many(world, owner, pet, 2)
     await world.bus.drain()  # published after the safe point
 
@@ -270,6 +272,33 @@ async def test_a_restarted_relay_replays_only_what_came_after_its_saved_safe_poi
     await restarted.drain()
     assert (await world.cached(pet.id)).version == 3
 
-    world.auth_store.relay_safe_point = None  # no checkpoint: everything within retention
+    world.auth_store.relay_checkpoint = None  # no checkpoint: everything within retention
     again = InMemoryEventBus({"auth": world.auth_store}, [world.subscription])
     assert await again.relays[0].check_broker() == 4  # user, pet, two renames
+
+
+async def test_a_relay_restarting_after_a_loss_notices_it_though_groups_exist_again() -> None:
+    world = World()
+    await world.owner_with_pet()
+    await world.bus.drain()
+    [relay] = world.bus.relays
+    await relay.check_broker()  # checkpoint: safe point and the broker identity seen
+    # Redis restarts empty while the relay is down too; a consumer recreates its groups.
+    world.bus.broker.lose_everything()
+    [consumer] = world.bus.consumers
+    await world.bus.broker.ensure_groups("booking", consumer.topics)
+
+    saved = world.auth_store.relay_checkpoint
+    assert saved is not None
+    # (An hour back, so the two events published before it count as "since the safe point".)
+    world.auth_store.relay_checkpoint = RelayCheckpoint(
+        saved.safe_point - timedelta(hours=1), saved.broker_identity
+    )
+    restarted = OutboxRelay(
+        InMemoryOutboxStore(world.auth_store, "auth"),
+        world.bus.broker,
+        routes_of("auth", [world.subscription]),
+    )
+
+    # The identity it saw before differs: the loss shows though no group is missing.
+    assert await restarted.check_broker() == 2

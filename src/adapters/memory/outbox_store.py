@@ -15,7 +15,7 @@ from typing import Any
 
 from adapters.codec.cloudevents import encode_event
 from adapters.memory.unit_of_work import InMemoryStore
-from adapters.messaging.types import OutboxRecord, OutboxStatus
+from adapters.messaging.types import OutboxRecord, OutboxStatus, RelayCheckpoint
 from petpro_core.shared.events import Event
 
 
@@ -97,11 +97,11 @@ class InMemoryOutboxStore:
                 requeued += 1
         return requeued
 
-    async def load_safe_point(self) -> datetime | None:
-        return self._store.relay_safe_point
+    async def load_checkpoint(self) -> RelayCheckpoint | None:
+        return self._store.relay_checkpoint
 
-    async def save_safe_point(self, safe_point: datetime) -> None:
-        self._store.relay_safe_point = safe_point
+    async def save_checkpoint(self, checkpoint: RelayCheckpoint) -> None:
+        self._store.relay_checkpoint = checkpoint
 
     async def close(self) -> None:
         """Nothing to release."""

@@ -152,13 +152,9 @@ class InMemoryBroker:
     ) -> list[Delivery]:
         """`count` applies to each stream, as in XREADGROUP."""
         deadline = asyncio.get_running_loop().time() + block_ms / 1000
-        if await self.missing_groups(group, topics):
-            # As Redis answers NOGROUP: only relays create groups (they must see a loss).
-            await asyncio.sleep(block_ms / 1000)
-            return []
         while True:
-            if await self.missing_groups(group, topics):
-                return []  # lost while we waited, as Redis answers UNBLOCKED
+            # Recreates lost groups, as the Redis adapter does on NOGROUP.
+            await self.ensure_groups(group, topics)
             # Taken before looking, so an arrival right after the look still wakes us.
             arrivals = self._arrivals
             batch = await self._take_new(group, consumer, topics, count)

@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
 from uuid import UUID
 
+from adapters.messaging.types import RelayCheckpoint
 from petpro_core.shared.events import Event
 from petpro_core.shared.tracing import current_context
 
@@ -79,7 +80,7 @@ class InMemoryStore(Generic[State]):
     outbox_rows: dict[UUID, OutboxRow] = field(default_factory=dict)
     outbox_news: OutboxNews = field(default_factory=OutboxNews)
     last_outbox_position: int = 0
-    relay_safe_point: datetime | None = None
+    relay_checkpoint: RelayCheckpoint | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # One relay batch at a time (SQL relays share rows with SKIP LOCKED instead).
     relay_lock: asyncio.Lock = field(default_factory=asyncio.Lock)

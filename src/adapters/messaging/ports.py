@@ -9,7 +9,14 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
-from adapters.messaging.types import DeadLetter, Delivery, GroupLag, OutboxRecord, OutboxStatus
+from adapters.messaging.types import (
+    DeadLetter,
+    Delivery,
+    GroupLag,
+    OutboxRecord,
+    OutboxStatus,
+    RelayCheckpoint,
+)
 
 
 class OutboxBatch(Protocol):
@@ -47,11 +54,11 @@ class OutboxStore(Protocol):
         re-publishes them (replay); answer how many."""
         ...
 
-    async def load_safe_point(self) -> datetime | None:
-        """The relay's last recorded safe point (see `OutboxRelay`), if any."""
+    async def load_checkpoint(self) -> RelayCheckpoint | None:
+        """The relay's last recorded checkpoint (see `OutboxRelay`), if any."""
         ...
 
-    async def save_safe_point(self, safe_point: datetime) -> None: ...
+    async def save_checkpoint(self, checkpoint: RelayCheckpoint) -> None: ...
 
     async def close(self) -> None: ...
 
@@ -80,9 +87,7 @@ class Broker(Protocol):
         self, group: str, consumer: str, topics: Sequence[str], *, count: int, block_ms: int
     ) -> list[Delivery]:
         """New messages for the group, waiting up to `block_ms` for some (`count` per
-        stream). When the group is missing (the broker lost its data, or no relay ran yet)
-        it waits `block_ms` and answers nothing: only relays create groups, so that a relay
-        always notices a loss and re-publishes what went with it."""
+        stream). Recreates a missing group instead of failing."""
         ...
 
     async def reclaim(
@@ -117,7 +122,8 @@ class Broker(Protocol):
     async def lag(self, group: str, topics: Sequence[str]) -> list[GroupLag]: ...
 
     async def server_identity(self) -> str | None:
-        """Changes when the broker restarted or lost its data (Redis: run_id)."""
+        """Changes when the broker restarted or lost its data (Redis: run id and an epoch
+        token that a flush removes)."""
         ...
 
     async def close(self) -> None: ...

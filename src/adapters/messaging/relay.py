@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from adapters.messaging.faults import NO_FAULTS, FaultPoints
 from adapters.messaging.ports import Broker, OutboxStore
 from adapters.messaging.stopping import sleep_unless_stopped
+from adapters.messaging.types import RelayCheckpoint
 from petpro_core.contracts.catalog import published_by
 from petpro_core.shared.subscriptions import Subscription
 
@@ -132,24 +133,26 @@ class OutboxRelay:
         identity = await self._broker.server_identity()
         first_check = not self._checked
         self._checked = True
-        if first_check:  # a previous run's safe point still holds: nothing before it is lost
-            self._safe_point = self._saved_safe_point = await self.outbox.load_safe_point()
-        restarted = not first_check and identity != self._broker_identity
+        if first_check:  # what the previous run saw still holds
+            checkpoint = await self.outbox.load_checkpoint()
+            if checkpoint is not None:
+                self._safe_point = self._saved_safe_point = checkpoint.safe_point
+                self._broker_identity = checkpoint.broker_identity
+        changed = self._broker_identity is not None and identity != self._broker_identity
         self._broker_identity = identity
         groups = self._groups()
         missing = {g: await self._broker.missing_groups(g, topics) for g, topics in groups.items()}
         requeued = 0
-        if restarted or any(missing.values()):
+        if changed or any(missing.values()):
             for group, topics in groups.items():
                 await self._broker.ensure_groups(group, topics)
             since = self._safe_point or self._now() - self._settings.retention
             requeued = await self.outbox.requeue(since)
-            # At start-up this is a new deployment or a broker that lost its data while no
-            # relay ran; later it is certainly lost data.
+            # Missing groups at the first start are a new deployment; otherwise data was lost.
             log.log(
-                logging.INFO if first_check else logging.WARNING,
-                "consumer groups created after a broker restart or loss; events since the "
-                "safe point queued for re-publishing",
+                logging.INFO if first_check and not changed else logging.WARNING,
+                "broker data lost or groups missing: groups created, events since the safe "
+                "point queued for re-publishing",
                 extra={"context": self.context, "requeued": requeued, "since": since.isoformat()},
             )
             self._safe_point = None
@@ -168,7 +171,7 @@ class OutboxRelay:
         saved = self._saved_safe_point
         interval = timedelta(seconds=self._settings.checkpoint_every_seconds)
         if saved is None or checked_at - saved >= interval:
-            await self.outbox.save_safe_point(checked_at)
+            await self.outbox.save_checkpoint(RelayCheckpoint(checked_at, self._broker_identity))
             self._saved_safe_point = checked_at
 
     async def prune(self) -> int:

@@ -64,3 +64,12 @@ class OutboxStatus:
     pending: int
     oldest_pending_at: datetime | None
     published: int
+
+
+@dataclass(frozen=True, slots=True)
+class RelayCheckpoint:
+    """What a relay keeps across restarts: its last safe point (every group had consumed and
+    acknowledged everything published before it) and the broker identity it saw then."""
+
+    safe_point: datetime
+    broker_identity: str | None

@@ -3,7 +3,7 @@ and a redrive stream per group (key layout in `adapters.redis_streams.keys`)."""
 
 from __future__ import annotations
 
-import asyncio
+import secrets
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -93,12 +93,10 @@ class RedisStreamsBroker:
         except ResponseError as error:
             if not is_missing_group(error):
                 raise
-            # The broker lost its data (or no relay has run yet). Only relays create groups:
-            # they must see the loss to re-publish what went with it. Wait as a read would
-            # (a read that was already waiting when its stream vanished has waited).
-            if str(error).startswith("NOGROUP"):
-                await asyncio.sleep(block_ms / 1000)
-            return []
+            # The broker lost its data (or the group was never made): start over. Relays
+            # notice the loss by the changed epoch (see `server_identity`).
+            await self.ensure_groups(group, topics)
+            reply = await self._read_new(group, consumer, topics, count, block_ms)
         return [
             Delivery(stream, entry_id, _body(fields), deliveries=1)
             for stream, entries in read_reply_entries(reply)
@@ -297,8 +295,12 @@ class RedisStreamsBroker:
         return groups_by_key
 
     async def server_identity(self) -> str | None:
+        """The server's run id and this data's epoch token (set if missing): it changes on a
+        restart, and on a flush even when the server stays up."""
         run_id = (await self._client.info("server")).get("run_id")
-        return None if run_id is None else text(run_id)
+        await self._client.set(self._keys.epoch, secrets.token_hex(8), nx=True)
+        epoch = await self._client.get(self._keys.epoch)
+        return f"{text(run_id) if run_id else '?'}/{text(epoch) if epoch else '?'}"
 
     async def close(self) -> None:
         await self._client.aclose()

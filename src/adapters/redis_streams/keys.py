@@ -3,6 +3,8 @@
 `{prefix}:events:{topic}` holds every event of one name (`pet.created`), all versions.
 `{prefix}:dlq:{group}` holds the group's dead letters, `{prefix}:redrive:{group}` the dead
 letters given back to it: a stream only that group reads, so other groups never see them.
+`{prefix}:epoch` is a random token set once per life of the data: it vanishes with a flush
+or a restart without persistence, so its change tells relays that data was lost.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ from dataclasses import dataclass
 @dataclass(frozen=True, slots=True)
 class StreamKeys:
     prefix: str
+
+    @property
+    def epoch(self) -> str:
+        return f"{self.prefix}:epoch"
 
     def topic(self, topic: str) -> str:
         return f"{self.prefix}:events:{topic}"

@@ -93,14 +93,16 @@ def outbox_table(metadata: MetaData) -> Table:
 
 
 def relay_checkpoint_table(metadata: MetaData) -> Table:
-    """The relay's safe point per context: the last moment every consumer group had consumed
-    and acknowledged everything published. After a restart that found the broker empty,
-    only what was published since must be published again."""
+    """The relay's checkpoint per context: its last safe point (every consumer group had
+    consumed and acknowledged everything published before it) and the broker identity it
+    saw then. After a restart that finds the broker changed, only what was published since
+    the safe point must be published again."""
     return Table(
         "relay_checkpoint",
         metadata,
         Column("context", String(100), primary_key=True),
         Column("safe_point", UtcDateTime(), nullable=False),
+        Column("broker_identity", String(200), nullable=True),
     )
 
 

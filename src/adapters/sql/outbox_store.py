@@ -50,7 +50,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.codec.cloudevents import encode_cloudevent
-from adapters.messaging.types import OutboxRecord, OutboxStatus
+from adapters.messaging.types import OutboxRecord, OutboxStatus, RelayCheckpoint
 from adapters.sql.database import SQLITE_BEGIN_OPTION, SqlDatabase
 from adapters.sql.messaging_tables import OUTBOX_NOTIFY_CHANNEL
 
@@ -224,19 +224,28 @@ class SqlOutboxStore:
             result = await connection.execute(statement)
             return int(result.rowcount)
 
-    async def load_safe_point(self) -> datetime | None:
-        checkpoint = self._checkpoint
-        query = select(checkpoint.c.safe_point).where(checkpoint.c.context == self.context)
+    async def load_checkpoint(self) -> RelayCheckpoint | None:
+        c = self._checkpoint.c
+        query = select(c.safe_point, c.broker_identity).where(c.context == self.context)
         async with self._reading() as connection:
-            safe_point: datetime | None = (await connection.execute(query)).scalar()
-            return safe_point
+            row = (await connection.execute(query)).first()
+        return None if row is None else RelayCheckpoint(row.safe_point, row.broker_identity)
 
-    async def save_safe_point(self, safe_point: datetime) -> None:
+    async def save_checkpoint(self, checkpoint: RelayCheckpoint) -> None:
         insert = pg_insert if self._postgres else sqlite_insert
-        statement = insert(self._checkpoint).values(context=self.context, safe_point=safe_point)
+        statement = insert(self._checkpoint).values(
+            context=self.context,
+            safe_point=checkpoint.safe_point,
+            broker_identity=checkpoint.broker_identity,
+        )
+        excluded = statement.excluded
         await self._write(
             statement.on_conflict_do_update(
-                index_elements=["context"], set_={"safe_point": statement.excluded.safe_point}
+                index_elements=["context"],
+                set_={
+                    "safe_point": excluded.safe_point,
+                    "broker_identity": excluded.broker_identity,
+                },
             )
         )
 

@@ -1,4 +1,4 @@
-"""auth: the relay's checkpoint (its last safe point), kept across restarts
+"""auth: the relay's checkpoint (safe point and broker identity), kept across restarts
 
 Revision ID: 0005_relay_checkpoint
 Revises: 0004_outbox_envelope
@@ -27,6 +27,7 @@ def upgrade() -> None:
         "relay_checkpoint",
         sa.Column("context", sa.String(length=100), nullable=False),
         sa.Column("safe_point", UtcDateTime(), nullable=False),
+        sa.Column("broker_identity", sa.String(length=200), nullable=True),
         sa.PrimaryKeyConstraint("context", name="pk_relay_checkpoint"),
         schema=SCHEMA,
     )
