@@ -19,7 +19,7 @@ from rich.table import Table
 from adapters.messaging.types import DeadLetter, GroupLag
 from cli.errors import EXIT_USAGE, fail, guarded
 from runtimes.backbone import EventBackbone
-from runtimes.containers import build_container
+from runtimes.containers import ApplicationContainer, build_container
 from runtimes.observability.logging import configure_logging
 from runtimes.schema import prepare_schema
 
@@ -41,9 +41,15 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 def _with_backbone(work: Callable[[EventBackbone], Awaitable[T]], *, migrate: bool = True) -> T:
     container = build_container()
-    settings = container.settings()
     if migrate:
-        prepare_schema(settings, container.databases())
+        prepare_schema(container.settings(), container.databases())
+    return _run_closing(container, work)
+
+
+def _run_closing(
+    container: ApplicationContainer, work: Callable[[EventBackbone], Awaitable[T]]
+) -> T:
+    """Run `work` on the container's backbone, then close the backbone and the databases."""
     backbone = container.backbone()
 
     async def main() -> T:
@@ -72,18 +78,14 @@ def worker(context: ContextOption = None) -> None:
     gc.collect()
     gc.freeze()
 
-    async def main() -> None:
+    async def run_until_signalled(backbone: EventBackbone) -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        try:
-            await backbone.run(stop, context or None)
-        finally:
-            await backbone.close()
-            await container.databases().dispose()
+        await backbone.run(stop, context or None)
 
-    asyncio.run(main())
+    _run_closing(container, run_until_signalled)
 
 
 @outbox_app.command("status")

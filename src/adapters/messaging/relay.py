@@ -57,6 +57,15 @@ class RelaySettings:
     checkpoint_every_seconds: float = 10.0
 
 
+def _groups_of(routes: Mapping[str, tuple[str, ...]]) -> dict[str, list[str]]:
+    """Each consumer group → the topics it reads."""
+    groups: dict[str, list[str]] = {}
+    for topic, readers in routes.items():
+        for group in readers:
+            groups.setdefault(group, []).append(topic)
+    return groups
+
+
 class OutboxRelay:
     def __init__(
         self,
@@ -71,7 +80,7 @@ class OutboxRelay:
         """`routes`: each topic this context publishes → the consumer groups that read it."""
         self.outbox = outbox
         self._broker = broker
-        self._routes = dict(routes)
+        self._groups = _groups_of(routes)
         self._settings = settings or RelaySettings()
         self._faults = faults
         self._now = now
@@ -85,14 +94,6 @@ class OutboxRelay:
     @property
     def context(self) -> str:
         return self.outbox.context
-
-    def _groups(self) -> dict[str, list[str]]:
-        """Each consumer group → the topics of this context it reads."""
-        groups: dict[str, list[str]] = {}
-        for topic, readers in self._routes.items():
-            for group in readers:
-                groups.setdefault(group, []).append(topic)
-        return groups
 
     async def relay_once(self) -> int:
         """Publish one batch; answer how many rows it had."""
@@ -140,7 +141,7 @@ class OutboxRelay:
                 self._broker_identity = checkpoint.broker_identity
         changed = self._broker_identity is not None and identity != self._broker_identity
         self._broker_identity = identity
-        groups = self._groups()
+        groups = self._groups
         missing = {g: await self._broker.missing_groups(g, topics) for g, topics in groups.items()}
         requeued = 0
         if changed or any(missing.values()):
