@@ -51,6 +51,21 @@ class Settings(BaseSettings):
     booking_database_url: str | None = Field(
         None, description="Overrides database_url for the booking context."
     )
+    clinic_database_url: str | None = Field(
+        None, description="Overrides database_url for the clinic context."
+    )
+    inventory_database_url: str | None = Field(
+        None, description="Overrides database_url for the inventory context."
+    )
+    booking_hold_minutes: int = Field(
+        15,
+        ge=1,
+        le=24 * 60,
+        description="A held booking not confirmed within this time fails and is compensated.",
+    )
+    idempotency_key_hours: int = Field(
+        24, ge=1, le=24 * 30, description="How long an Idempotency-Key's response is kept."
+    )
     redis_url: str | None = Field(
         None,
         description="redis://… switches the event bus to Redis Streams, shared by every "

@@ -46,7 +46,8 @@ from petpro_core.contracts.vendor import VENDOR_EVENTS, OrderCreated, OrderDeliv
 from petpro_core.shared.events import Event
 from petpro_core.shared.money import Money
 
-# The catalog as the integration seed and issue 3 state it: event → (publisher, subscribers).
+# The catalog as the integration seed and issues 3 and 4 state it: event → (publisher,
+# subscribers). Issue 4 adds services, schedules, rescheduling and reservation replies.
 EXPECTED_TABLE = {
     "user.created": ("auth", {"booking", "inventory", "clinic", "notification"}),
     "user.updated": (
@@ -58,9 +59,13 @@ EXPECTED_TABLE = {
     "pet.deleted": ("auth", {"booking"}),
     "clinic.created": ("clinic", {"booking", "auth"}),
     "clinic.updated": ("clinic", {"booking", "auth"}),
+    "service.created": ("clinic", {"booking"}),
+    "service.updated": ("clinic", {"booking"}),
+    "schedule.updated": ("clinic", {"booking"}),
     "booking.created": ("booking", {"auth", "clinic", "notification"}),
     "booking.confirmed": ("booking", {"auth", "clinic", "notification"}),
     "booking.cancelled": ("booking", {"auth", "clinic", "finance", "notification"}),
+    "booking.rescheduled": ("booking", {"auth", "clinic", "notification"}),
     "booking.failed": ("booking", {"auth", "notification"}),
     "payment.processed": ("booking", {"finance", "notification"}),
     "payment.refunded": ("booking", {"finance", "notification"}),
@@ -69,6 +74,9 @@ EXPECTED_TABLE = {
     "product.stock_changed": ("inventory", {"vendor", "notification"}),
     "stock.low": ("inventory", {"vendor", "notification"}),
     "stock.received": ("inventory", {"vendor", "notification"}),
+    "products.reserved": ("inventory", {"booking"}),
+    "products.reservation_failed": ("inventory", {"booking"}),
+    "products.released": ("inventory", {"vendor"}),
     "order.created": ("vendor", {"inventory", "finance"}),
     "shipment.created": ("vendor", {"inventory", "notification"}),
     "order.delivered": ("vendor", {"inventory", "finance", "notification"}),
@@ -105,7 +113,7 @@ def test_every_context_module_event_is_the_current_version_of_its_entry() -> Non
 
 def test_type_names_are_unique_across_every_version() -> None:
     names = [version.type_name() for item in CATALOG for version in item.versions]
-    assert len(names) == len(set(names)) == 23
+    assert len(names) == len(set(names)) == 32
     assert "petpro.pet.created.v1" in names and "petpro.pet.created.v2" in names
 
 

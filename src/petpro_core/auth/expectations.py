@@ -19,6 +19,7 @@ EXPECTED_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
         "booking.confirmed": _BOOKING_HISTORY,
         "booking.cancelled": _BOOKING_HISTORY | {"cancelled_by", "reason"},
         "booking.failed": _BOOKING_HISTORY | {"reason"},
+        "booking.rescheduled": _BOOKING_HISTORY | {"previous_starts_at"},
         "clinic.created": _CLINIC,
         "clinic.updated": _CLINIC,
     }

@@ -14,7 +14,25 @@ _OWNER = frozenset({"user_id", "email", "display_name", "language", "aggregate_v
 _PET_CACHE = frozenset(
     {"pet_id", "owner_id", "name", "species", "breed", "aggregate_version", "occurred_at"}
 )
-_CLINIC = frozenset({"clinic_id", "name", "time_zone", "aggregate_version"})
+_CLINIC = frozenset(
+    {"clinic_id", "name", "time_zone", "booking_policy", "staff", "aggregate_version"}
+)
+_SERVICE = frozenset(
+    {
+        "service_id",
+        "clinic_id",
+        "name",
+        "duration_minutes",
+        "buffer_before_minutes",
+        "buffer_after_minutes",
+        "price",
+        "species",
+        "vet_ids",
+        "active",
+        "aggregate_version",
+    }
+)
+_RESERVATION_REPLY = frozenset({"reservation_id", "reference", "aggregate_version"})
 
 EXPECTED_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
@@ -25,5 +43,12 @@ EXPECTED_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
         "pet.deleted": frozenset({"pet_id", "owner_id", "aggregate_version", "occurred_at"}),
         "clinic.created": _CLINIC,
         "clinic.updated": _CLINIC,
+        "service.created": _SERVICE,
+        "service.updated": _SERVICE,
+        "schedule.updated": frozenset(
+            {"schedule_id", "clinic_id", "weekly_hours", "exceptions", "aggregate_version"}
+        ),
+        "products.reserved": _RESERVATION_REPLY | {"expires_at"},
+        "products.reservation_failed": _RESERVATION_REPLY | {"reason"},
     }
 )

@@ -2,14 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from petpro_core.booking.domain.bookings import Booking, BookingStatus, ProductLine
+from petpro_core.booking.domain.clinic_cache import CachedClinic, CachedSchedule, CachedService
 from petpro_core.booking.domain.pet_cache import CachedPet
+from petpro_core.booking.domain.saga import BookingSaga
+from petpro_core.shared.money import Money
+from petpro_core.shared.pagination import Page, PageRequest
 from petpro_core.shared.subscriptions import InboxUnitOfWork
 
-__all__ = ["BookingUnitOfWork", "BookingUnitOfWorkFactory", "PetCacheRepository"]
+__all__ = [
+    "BookingRepository",
+    "BookingSagaRepository",
+    "BookingUnitOfWork",
+    "BookingUnitOfWorkFactory",
+    "BusyInterval",
+    "ChargeOutcome",
+    "ClinicCacheRepository",
+    "ClinicDirectory",
+    "PaymentGateway",
+    "PaymentGatewayUnavailable",
+    "PetCacheRepository",
+    "PetDirectory",
+    "ProductReservations",
+    "RefundOutcome",
+    "ReservationOutcome",
+    "ReservationsUnavailable",
+]
 
 
 class PetCacheRepository(Protocol):
@@ -26,8 +50,174 @@ class PetCacheRepository(Protocol):
         ...
 
 
+class ClinicCacheRepository(Protocol):
+    """Booking's copies of clinics, services and schedules; the same never-backwards rule
+    as the pet cache (`apply_*` keeps only a strictly higher version)."""
+
+    async def clinic(self, clinic_id: UUID) -> CachedClinic | None: ...
+
+    async def service(self, service_id: UUID) -> CachedService | None: ...
+
+    async def services_of(self, clinic_id: UUID) -> list[CachedService]: ...
+
+    async def schedule(self, clinic_id: UUID) -> CachedSchedule | None: ...
+
+    async def apply_clinic(self, clinic: CachedClinic) -> None: ...
+
+    async def apply_service(self, service: CachedService) -> None: ...
+
+    async def apply_schedule(self, schedule: CachedSchedule) -> None: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class BusyInterval:
+    vet_id: UUID
+    blocked_from: datetime
+    blocked_until: datetime
+
+
+class SlotTaken(Exception):
+    """Raised by a BookingRepository when an active booking of the same vet overlaps (the
+    database's constraint answered). Handlers turn it into the domain's Conflict."""
+
+
+class StaleBooking(Exception):
+    """Raised by `save` when the stored version is not `booking.version - 1` (another
+    writer changed it first)."""
+
+
+class BookingRepository(Protocol):
+    async def get(self, booking_id: UUID) -> Booking | None: ...
+
+    async def add(self, booking: Booking) -> None:
+        """Insert a new booking. Raises SlotTaken if it is active and an active booking of
+        the same vet overlaps its blocked interval; the check holds under concurrency."""
+        ...
+
+    async def save(self, booking: Booking) -> None:
+        """Store a changed booking whose `version` is one more than the stored one (else
+        StaleBooking). Raises SlotTaken if the change (a reschedule) overlaps."""
+        ...
+
+    async def busy(
+        self, vet_ids: Sequence[UUID], start: datetime, end: datetime
+    ) -> list[BusyInterval]:
+        """Blocked intervals of the vets' active bookings overlapping [start, end)."""
+        ...
+
+    async def list_for_owner(
+        self, owner_id: UUID, page: PageRequest, status: BookingStatus | None = None
+    ) -> Page[Booking]:
+        """An owner's bookings, soonest start first."""
+        ...
+
+    async def list_for_clinic(
+        self, clinic_id: UUID, start: datetime, end: datetime, page: PageRequest
+    ) -> Page[Booking]:
+        """A clinic's bookings (any status) starting in [start, end), by start then vet."""
+        ...
+
+
+class BookingSagaRepository(Protocol):
+    async def get(self, booking_id: UUID) -> BookingSaga | None: ...
+
+    async def add(self, saga: BookingSaga) -> None: ...
+
+    async def save(self, saga: BookingSaga) -> None:
+        """Store a changed saga whose `version` is one more than the stored one (else
+        StaleBooking): two orchestrators never both advance one step."""
+        ...
+
+    async def due(self, now: datetime, limit: int) -> list[UUID]:
+        """Unfinished sagas whose `next_attempt_at` or `expires_at` has come, oldest first."""
+        ...
+
+
 class BookingUnitOfWork(InboxUnitOfWork, Protocol):
     pet_cache: PetCacheRepository
+    clinics: ClinicCacheRepository
+    bookings: BookingRepository
+    sagas: BookingSagaRepository
 
 
 BookingUnitOfWorkFactory = Callable[[], BookingUnitOfWork]
+
+
+# -- other systems ---------------------------------------------------------------------------
+
+
+class PetDirectory(Protocol):
+    """The synchronous fallback to the pets' owner (auth) when the cache has not caught up."""
+
+    async def find_pet(self, pet_id: UUID) -> CachedPet | None: ...
+
+
+class ClinicDirectory(Protocol):
+    """The synchronous fallback to the clinic context when the cache has not caught up."""
+
+    async def find_clinic(self, clinic_id: UUID) -> CachedClinic | None: ...
+
+    async def find_service(self, service_id: UUID) -> CachedService | None: ...
+
+    async def find_schedule(self, clinic_id: UUID) -> CachedSchedule | None: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChargeOutcome:
+    succeeded: bool
+    reference: str | None = None  # the gateway's charge id, when it succeeded
+    method: str | None = None  # the payment method kind (see PAYMENT_METHOD_KINDS)
+    decline_reason: str | None = None  # e.g. "card declined", "insufficient funds"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RefundOutcome:
+    reference: str  # the gateway's refund id
+    amount: Money
+
+
+class PaymentGatewayUnavailable(Exception):
+    """A transient failure (timeout, 5xx): the call may or may not have happened, so retry
+    it with the same idempotency key."""
+
+
+class PaymentGateway(Protocol):
+    async def charge(
+        self, *, idempotency_key: str, token: str, amount: Money, description: str
+    ) -> ChargeOutcome:
+        """Charge once per idempotency key: a repeat answers the first outcome."""
+        ...
+
+    async def refund(
+        self, *, idempotency_key: str, charge_reference: str, amount: Money
+    ) -> RefundOutcome:
+        """Refund once per idempotency key."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReservationOutcome:
+    reserved: bool
+    reason: str | None = None  # why not, e.g. which product is short
+
+
+class ReservationsUnavailable(Exception):
+    """Inventory could not be reached; retry (reserving and releasing are idempotent)."""
+
+
+class ProductReservations(Protocol):
+    async def reserve(
+        self,
+        *,
+        reservation_id: UUID,
+        location_id: UUID,
+        lines: tuple[ProductLine, ...],
+        expires_at: datetime,
+        reference: str,
+    ) -> ReservationOutcome:
+        """Reserve every line or none; a repeat with the same id answers the first outcome."""
+        ...
+
+    async def release(self, reservation_id: UUID, reason: str) -> None:
+        """Release a reservation; releasing an unknown or released one does nothing."""
+        ...

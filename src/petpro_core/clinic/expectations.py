@@ -29,5 +29,6 @@ EXPECTED_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
         "booking.created": _DAY_PLAN,
         "booking.confirmed": _DAY_PLAN,
         "booking.cancelled": _DAY_PLAN | {"cancelled_by", "reason"},
+        "booking.rescheduled": _DAY_PLAN | {"previous_starts_at", "previous_vet_id"},
     }
 )

@@ -88,6 +88,20 @@ class BookingCancelled(BookingSnapshot):
 
 
 @dataclass(frozen=True, kw_only=True)
+class BookingRescheduled(BookingSnapshot):
+    """The booking moved to another time (and maybe vet); the snapshot holds the new one."""
+
+    NAME = "booking.rescheduled"
+
+    previous_starts_at: datetime
+    previous_vet_id: UUID | None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "previous_starts_at", ensure_aware(self.previous_starts_at))
+
+
+@dataclass(frozen=True, kw_only=True)
 class BookingFailed(BookingSnapshot):
     """The booking could not be completed (payment declined, slot lost); nothing is owed."""
 
@@ -149,6 +163,7 @@ BOOKING_EVENTS: tuple[type[Event], ...] = (
     BookingCreated,
     BookingConfirmed,
     BookingCancelled,
+    BookingRescheduled,
     BookingFailed,
     PaymentProcessed,
     PaymentRefunded,

@@ -29,12 +29,25 @@ from petpro_core.contracts.booking import (
     BookingConfirmed,
     BookingCreated,
     BookingFailed,
+    BookingRescheduled,
     PaymentProcessed,
     PaymentRefunded,
 )
-from petpro_core.contracts.clinic import ClinicCreated, ClinicUpdated
+from petpro_core.contracts.clinic import (
+    ClinicCreated,
+    ClinicCreatedV1,
+    ClinicUpdated,
+    ClinicUpdatedV1,
+    ScheduleUpdated,
+    ServiceCreated,
+    ServiceUpdated,
+    clinic_snapshot_v1_to_v2,
+)
 from petpro_core.contracts.inventory import (
     ProductCreated,
+    ProductsReleased,
+    ProductsReservationFailed,
+    ProductsReserved,
     ProductUpdated,
     StockChanged,
     StockLow,
@@ -137,14 +150,37 @@ CATALOG: tuple[CatalogEntry, ...] = (
         "clinic",
         ("booking", "auth"),
         "Offer a new clinic for booking and staff permissions.",
-        (ClinicCreated,),
+        (ClinicCreatedV1, ClinicCreated),
+        {1: clinic_snapshot_v1_to_v2},
     ),
     CatalogEntry(
         "clinic.updated",
         "clinic",
         ("booking", "auth"),
-        "Keep cached clinic details (name, contact, time zone) current.",
-        (ClinicUpdated,),
+        "Keep cached clinic details (name, contact, time zone, policy, staff) current.",
+        (ClinicUpdatedV1, ClinicUpdated),
+        {1: clinic_snapshot_v1_to_v2},
+    ),
+    CatalogEntry(
+        "service.created",
+        "clinic",
+        ("booking",),
+        "Offer a new service for booking.",
+        (ServiceCreated,),
+    ),
+    CatalogEntry(
+        "service.updated",
+        "clinic",
+        ("booking",),
+        "Keep a service's duration, buffers, price and vets current (or withdraw it).",
+        (ServiceUpdated,),
+    ),
+    CatalogEntry(
+        "schedule.updated",
+        "clinic",
+        ("booking",),
+        "Recompute availability from the vets' hours and the clinic's exceptions.",
+        (ScheduleUpdated,),
     ),
     # -- booking: bookings and payments
     CatalogEntry(
@@ -167,6 +203,13 @@ CATALOG: tuple[CatalogEntry, ...] = (
         ("auth", "clinic", "finance", "notification"),
         "Process the cancellation, free the slot, handle the refund.",
         (BookingCancelled,),
+    ),
+    CatalogEntry(
+        "booking.rescheduled",
+        "booking",
+        ("auth", "clinic", "notification"),
+        "Move the appointment in histories and day plans; re-plan reminders.",
+        (BookingRescheduled,),
     ),
     CatalogEntry(
         "booking.failed",
@@ -224,6 +267,27 @@ CATALOG: tuple[CatalogEntry, ...] = (
         ("vendor", "notification"),
         "Confirm the receipt to the vendor and tell staff the stock arrived.",
         (StockReceived,),
+    ),
+    CatalogEntry(
+        "products.reserved",
+        "inventory",
+        ("booking",),
+        "Answer a reservation request: every line is held for the visit or order.",
+        (ProductsReserved,),
+    ),
+    CatalogEntry(
+        "products.reservation_failed",
+        "inventory",
+        ("booking",),
+        "Answer a reservation request: nothing was held, so the requester compensates.",
+        (ProductsReservationFailed,),
+    ),
+    CatalogEntry(
+        "products.released",
+        "inventory",
+        ("vendor",),
+        "Reserved stock is available again (released or expired).",
+        (ProductsReleased,),
     ),
     # -- vendor: purchase orders
     CatalogEntry(

@@ -7,7 +7,7 @@ real payload; tests use them to round-trip every event through the codec.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
@@ -27,13 +27,31 @@ from petpro_core.contracts.booking import (
     BookingConfirmed,
     BookingCreated,
     BookingFailed,
+    BookingRescheduled,
     PaymentProcessed,
     PaymentRefunded,
 )
-from petpro_core.contracts.clinic import ClinicCreated, ClinicUpdated, PostalAddress
+from petpro_core.contracts.clinic import (
+    BookingPolicy,
+    ClinicCreated,
+    ClinicCreatedV1,
+    ClinicUpdated,
+    ClinicUpdatedV1,
+    PostalAddress,
+    ScheduleException,
+    ScheduleUpdated,
+    ServiceCreated,
+    ServiceUpdated,
+    StaffMember,
+    WorkingHours,
+)
 from petpro_core.contracts.inventory import (
     ProductCreated,
+    ProductsReleased,
+    ProductsReservationFailed,
+    ProductsReserved,
     ProductUpdated,
+    ReservationLine,
     StockChanged,
     StockLow,
     StockReceived,
@@ -57,6 +75,9 @@ STOCK_ITEM_ID = UUID("019cadd8-1e00-7000-8000-0000000000e3")
 VENDOR_ID = UUID("019cadd8-1e00-7000-8000-0000000000f1")
 PURCHASE_ORDER_ID = UUID("019cadd8-1e00-7000-8000-0000000000f2")
 SHIPMENT_ID = UUID("019cadd8-1e00-7000-8000-0000000000f3")
+SCHEDULE_ID = UUID("019cadd8-1e00-7000-8000-0000000000c5")
+EXCEPTION_ID = UUID("019cadd8-1e00-7000-8000-0000000000c4")
+RESERVATION_ID = UUID("019cadd8-1e00-7000-8000-0000000000e4")
 
 _COMMON: dict[str, Any] = {"occurred_at": AT, "event_id": EVENT_ID}
 _USER: dict[str, Any] = {
@@ -89,6 +110,29 @@ _CLINIC: dict[str, Any] = {
     "phone": "+81 3-1234-5678",
     "email": "desk@sakura.example",
     "time_zone": "Asia/Tokyo",
+}
+_CLINIC_V2: dict[str, Any] = {
+    **_CLINIC,
+    "booking_policy": BookingPolicy(),
+    "staff": (StaffMember(user_id=VET_ID, role="vet"),),
+}
+_SERVICE: dict[str, Any] = {
+    "service_id": SERVICE_ID,
+    "clinic_id": CLINIC_ID,
+    "name": "Annual check-up",
+    "duration_minutes": 30,
+    "buffer_before_minutes": 0,
+    "buffer_after_minutes": 10,
+    "price": Money.of("6600", "JPY"),
+    "species": ("cat", "dog"),
+    "vet_ids": (VET_ID,),
+    "active": True,
+}
+_RESERVATION: dict[str, Any] = {
+    "reservation_id": RESERVATION_ID,
+    "location_id": CLINIC_ID,
+    "reference": f"booking:{BOOKING_ID}",
+    "lines": (ReservationLine(product_id=PRODUCT_ID, quantity=1),),
 }
 _BOOKING: dict[str, Any] = {
     "booking_id": BOOKING_ID,
@@ -133,8 +177,32 @@ _ALL: tuple[Event, ...] = (
     PetCreated(**_COMMON, aggregate_version=1, **_PET, weight_grams=3875),
     PetUpdated(**_COMMON, aggregate_version=2, **_PET, weight_grams=4100),
     PetDeleted(**_COMMON, aggregate_version=3, pet_id=PET_ID, owner_id=USER_ID),
-    ClinicCreated(**_COMMON, aggregate_version=1, **_CLINIC),
-    ClinicUpdated(**_COMMON, aggregate_version=2, **_CLINIC),
+    ClinicCreatedV1(**_COMMON, aggregate_version=1, **_CLINIC),
+    ClinicUpdatedV1(**_COMMON, aggregate_version=2, **_CLINIC),
+    ClinicCreated(**_COMMON, aggregate_version=1, **_CLINIC_V2),
+    ClinicUpdated(**_COMMON, aggregate_version=2, **_CLINIC_V2),
+    ServiceCreated(**_COMMON, aggregate_version=1, **_SERVICE),
+    ServiceUpdated(**_COMMON, aggregate_version=2, **_SERVICE),
+    ScheduleUpdated(
+        **_COMMON,
+        aggregate_version=3,
+        schedule_id=SCHEDULE_ID,
+        clinic_id=CLINIC_ID,
+        weekly_hours=(
+            WorkingHours(vet_id=VET_ID, weekday=1, starts=time(9), ends=time(12, 30)),
+            WorkingHours(vet_id=VET_ID, weekday=1, starts=time(14), ends=time(18)),
+        ),
+        exceptions=(
+            ScheduleException(
+                exception_id=EXCEPTION_ID,
+                vet_id=None,
+                kind="holiday",
+                first_day=date(2026, 3, 20),
+                last_day=date(2026, 3, 20),
+                reason="Vernal Equinox Day",
+            ),
+        ),
+    ),
     BookingCreated(**_COMMON, aggregate_version=1, **_BOOKING),
     BookingConfirmed(**_COMMON, aggregate_version=2, **_BOOKING),
     BookingCancelled(
@@ -145,6 +213,13 @@ _ALL: tuple[Event, ...] = (
         cancelled_by_user_id=USER_ID,
         reason="The cat is feeling better.",
         refund=Money.of("6600", "JPY"),
+    ),
+    BookingRescheduled(
+        **_COMMON,
+        aggregate_version=3,
+        **_BOOKING,
+        previous_starts_at=datetime(2026, 3, 9, 1, 0, tzinfo=UTC),
+        previous_vet_id=VET_ID,
     ),
     BookingFailed(**_COMMON, aggregate_version=2, **_BOOKING, reason="The card was declined."),
     PaymentProcessed(
@@ -195,6 +270,19 @@ _ALL: tuple[Event, ...] = (
         on_hand=30,
         available=28,
     ),
+    ProductsReserved(
+        **_COMMON,
+        aggregate_version=1,
+        **_RESERVATION,
+        expires_at=datetime(2026, 3, 10, 3, 0, tzinfo=UTC),
+    ),
+    ProductsReservationFailed(
+        **_COMMON,
+        aggregate_version=1,
+        **_RESERVATION,
+        reason="FLEA-CAT-3: 1 wanted, 0 available",
+    ),
+    ProductsReleased(**_COMMON, aggregate_version=2, **_RESERVATION, reason="booking cancelled"),
     OrderCreated(
         **_COMMON,
         aggregate_version=1,

@@ -8,9 +8,11 @@ events name the product (sku, name) as well as its id so notifications need no l
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from petpro_core.contracts.checks import require_at_least, require_text
+from petpro_core.shared.clock import ensure_aware
 from petpro_core.shared.events import Event
 from petpro_core.shared.money import Money
 
@@ -132,10 +134,82 @@ class StockReceived(StockItemEvent):
             raise ValueError("available cannot exceed on_hand")
 
 
+@dataclass(frozen=True, kw_only=True)
+class ReservationLine:
+    product_id: UUID
+    quantity: int
+
+    def __post_init__(self) -> None:
+        require_at_least(self.quantity, 1, "quantity")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReservationEvent(Event):
+    """A reservation of products at a location for someone's purpose: `reference` names it
+    (e.g. `booking:<id>`, `order:<id>`)."""
+
+    AGGREGATE = "reservation"
+
+    reservation_id: UUID
+    location_id: UUID
+    reference: str
+    lines: tuple[ReservationLine, ...]
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require_text(self.reference, "reference")
+        if not self.lines:
+            raise ValueError("a reservation has at least one line")
+        if len({line.product_id for line in self.lines}) != len(self.lines):
+            raise ValueError("one line per product")
+
+    @property
+    def aggregate_id(self) -> UUID:
+        return self.reservation_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductsReserved(ReservationEvent):
+    """Every line is reserved until `expires_at`, unless released or fulfilled first."""
+
+    NAME = "products.reserved"
+
+    expires_at: datetime
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "expires_at", ensure_aware(self.expires_at))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductsReservationFailed(ReservationEvent):
+    """Nothing was reserved; `reason` says why (e.g. which product is short)."""
+
+    NAME = "products.reservation_failed"
+
+    reason: str
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require_text(self.reason, "reason")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductsReleased(ReservationEvent):
+    """The reserved quantities are available again (released, or expired)."""
+
+    NAME = "products.released"
+
+    reason: str
+
+
 INVENTORY_EVENTS: tuple[type[Event], ...] = (
     ProductCreated,
     ProductUpdated,
     StockChanged,
     StockLow,
     StockReceived,
+    ProductsReserved,
+    ProductsReservationFailed,
+    ProductsReleased,
 )

@@ -20,6 +20,7 @@ EXPECTED_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
         "booking.confirmed": _BOOKING,
         "booking.cancelled": _BOOKING | {"cancelled_by", "reason", "refund"},
         "booking.failed": _BOOKING | {"reason"},
+        "booking.rescheduled": _BOOKING | {"previous_starts_at"},
         "payment.processed": frozenset(
             {"payment_id", "booking_id", "owner_id", "amount", "method"}
         ),

@@ -22,6 +22,7 @@ EXPECTED_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
         "stock.low": frozenset(
             {"product_id", "location_id", "available", "threshold", "reorder_quantity", "on_order"}
         ),
+        "products.released": frozenset({"location_id", "lines", "aggregate_version"}),
         "stock.received": frozenset({"purchase_order_id", "product_id", "location_id", "quantity"}),
     }
 )
