@@ -136,7 +136,18 @@ def test_unknown_context_is_refused(tmp_path: Path) -> None:
 
 # --- the booking context -----------------------------------------------------------------
 
-BOOKING_TABLES = {"pet_cache", "inbox", "outbox", "relay_checkpoint"}
+BOOKING_TABLES = {
+    "pet_cache",
+    "inbox",
+    "outbox",
+    "relay_checkpoint",
+    "bookings",
+    "booking_sagas",
+    "clinic_cache",
+    "service_cache",
+    "schedule_cache",
+    "idempotency_keys",
+}
 
 
 def _tables_of(database: SqlDatabase, schema: str) -> set[str]:
@@ -152,7 +163,7 @@ def _tables_of(database: SqlDatabase, schema: str) -> set[str]:
 
 
 def test_booking_upgrade_creates_its_schema_and_down_again(empty_database: SqlDatabase) -> None:
-    assert migrate.head_revision("booking") == "0003_relay_checkpoint"
+    assert migrate.head_revision("booking") == "0004_bookings"
     assert migrate.current_revision(empty_database, "booking") is None
 
     migrate.upgrade(empty_database, "booking")
