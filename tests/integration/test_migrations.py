@@ -16,7 +16,16 @@ from adapters.sql.auth.tables import SCHEMA, metadata
 from adapters.sql.database import SqlDatabase, sqlite_url_in
 from tests.support.servers import fresh_postgres_database
 
-AUTH_TABLES = {"users", "pets", "refresh_tokens", "login_failures", "outbox", "relay_checkpoint"}
+AUTH_TABLES = {
+    "users",
+    "pets",
+    "refresh_tokens",
+    "login_failures",
+    "outbox",
+    "relay_checkpoint",
+    "booking_history",
+    "inbox",
+}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -43,7 +52,7 @@ def _tables(database: SqlDatabase) -> set[str]:
 
 def test_upgrade_creates_the_schema_and_records_the_head(empty_database: SqlDatabase) -> None:
     head = migrate.head_revision("auth")
-    assert head == "0005_relay_checkpoint"
+    assert head == "0006_booking_history"
     assert migrate.current_revision(empty_database, "auth") is None
     assert not migrate.is_up_to_date(empty_database, "auth")
     assert _tables(empty_database) == set()

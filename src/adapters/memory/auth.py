@@ -7,7 +7,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
 
+from adapters.memory.inbox import HandledEvents, InMemoryInbox
 from adapters.memory.unit_of_work import InMemoryStore, InMemoryUnitOfWork
+from petpro_core.auth.domain.booking_history import BookingHistoryEntry
 from petpro_core.auth.domain.errors import (
     ConcurrentUpdate,
     EmailAlreadyRegistered,
@@ -19,12 +21,14 @@ from petpro_core.auth.domain.sessions import RefreshToken
 from petpro_core.auth.domain.throttling import FailureWindow
 from petpro_core.auth.domain.users import User
 from petpro_core.auth.ports import (
+    BookingHistoryRepository,
     LoginFailureLog,
     PetRepository,
     RefreshTokenRepository,
     UserRepository,
 )
-from petpro_core.shared.pagination import PageRequest
+from petpro_core.shared.pagination import Page, PageRequest
+from petpro_core.shared.subscriptions import Inbox
 
 
 @dataclass
@@ -33,6 +37,9 @@ class AuthState:
     pets: dict[UUID, Pet] = field(default_factory=dict)
     refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
     login_failures: dict[str, list[datetime]] = field(default_factory=dict)
+    booking_history: dict[UUID, BookingHistoryEntry] = field(default_factory=dict)
+    # (consumer, event id) → when it was handled
+    inbox: HandledEvents = field(default_factory=dict)
 
     def clone(self) -> AuthState:
         return AuthState(
@@ -40,6 +47,8 @@ class AuthState:
             pets=dict(self.pets),
             refresh_tokens=dict(self.refresh_tokens),
             login_failures={key: list(times) for key, times in self.login_failures.items()},
+            booking_history=dict(self.booking_history),
+            inbox=dict(self.inbox),
         )
 
 
@@ -166,17 +175,48 @@ class InMemoryLoginFailureLog:
                 del self._failures[key]
 
 
+class InMemoryBookingHistoryRepository:
+    """Applies at once (the version check included); the SQL one buffers until commit."""
+
+    def __init__(self, state: AuthState) -> None:
+        self._history = state.booking_history
+
+    async def get(self, booking_id: UUID) -> BookingHistoryEntry | None:
+        return self._history.get(booking_id)
+
+    def apply(self, entry: BookingHistoryEntry) -> None:
+        if entry.supersedes(self._history.get(entry.booking_id)):
+            self._history[entry.booking_id] = entry
+
+    async def list_for_owner(self, owner_id: UUID, page: PageRequest) -> Page[BookingHistoryEntry]:
+        ordered = sorted(
+            (e for e in self._history.values() if e.owner_id == owner_id),
+            key=lambda e: (e.starts_at, e.booking_id),
+            reverse=True,
+        )
+        return Page(
+            items=ordered[page.offset : page.offset + page.limit],
+            total=len(ordered),
+            limit=page.limit,
+            offset=page.offset,
+        )
+
+
 class InMemoryAuthUnitOfWork(InMemoryUnitOfWork[AuthState]):
     users: UserRepository
     pets: PetRepository
     refresh_tokens: RefreshTokenRepository
     login_failures: LoginFailureLog
+    booking_history: BookingHistoryRepository
+    inbox: Inbox
 
     def _bind(self, working: AuthState) -> None:
         self.users = InMemoryUserRepository(working)
         self.pets = InMemoryPetRepository(working)
         self.refresh_tokens = InMemoryRefreshTokenRepository(working)
         self.login_failures = InMemoryLoginFailureLog(working)
+        self.booking_history = InMemoryBookingHistoryRepository(working)
+        self.inbox = InMemoryInbox(working.inbox)
 
 
 def in_memory_auth_store() -> InMemoryStore[AuthState]:

@@ -168,3 +168,12 @@ class UpdatePet(Command):
 class DeletePet(Command):
     actor: Principal
     pet_id: UUID
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListBookingHistory(Command):
+    """A user's bookings, the latest start first: one's own; admins may read anyone's."""
+
+    actor: Principal
+    user_id: UUID
+    page: PageRequest = field(default_factory=PageRequest)

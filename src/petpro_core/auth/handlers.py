@@ -23,6 +23,7 @@ from petpro_core.auth.commands import (
     FindUserByEmail,
     GetPet,
     GetUser,
+    ListBookingHistory,
     ListPets,
     ListUsers,
     Login,
@@ -32,6 +33,7 @@ from petpro_core.auth.commands import (
     UpdatePet,
     UpdateProfile,
 )
+from petpro_core.auth.domain.booking_history import BookingHistoryEntry
 from petpro_core.auth.domain.errors import (
     ConcurrentUpdate,
     InvalidCredentials,
@@ -124,6 +126,7 @@ class AuthHandlers:
             ListPets: self.list_pets,
             UpdatePet: self.update_pet,
             DeletePet: self.delete_pet,
+            ListBookingHistory: self.list_booking_history,
         }
         for command_type, handler in handlers.items():
             bus.register_command(command_type, handler)
@@ -407,6 +410,15 @@ class AuthHandlers:
             await uow.pets.delete(pet.id)
             uow.record(pet.deleted(now))
             await uow.commit()
+
+    # -- booking history (a projection of booking's events) ---------------------
+
+    async def list_booking_history(self, cmd: ListBookingHistory) -> Page[BookingHistoryEntry]:
+        if cmd.user_id != cmd.actor.user_id:
+            _require(cmd.actor, Permission.LIST_USERS)
+        async with self._deps.uow() as uow:
+            await self._load_user(uow, cmd.user_id)
+            return await uow.booking_history.list_for_owner(cmd.user_id, cmd.page)
 
     # -- helpers ---------------------------------------------------------------
 

@@ -8,18 +8,20 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from petpro_core.auth.domain.booking_history import BookingHistoryEntry
 from petpro_core.auth.domain.passwords import PasswordStrengthEstimator
 from petpro_core.auth.domain.pets import Pet
 from petpro_core.auth.domain.roles import Role
 from petpro_core.auth.domain.sessions import RefreshToken
 from petpro_core.auth.domain.throttling import FailureWindow
 from petpro_core.auth.domain.users import User
-from petpro_core.shared.pagination import PageRequest
-from petpro_core.shared.unit_of_work import UnitOfWork
+from petpro_core.shared.pagination import Page, PageRequest
+from petpro_core.shared.subscriptions import InboxUnitOfWork
 
 __all__ = [
     "AccessClaims",
     "AuthUnitOfWork",
+    "BookingHistoryRepository",
     "IssuedAccessToken",
     "LoginFailureLog",
     "PasswordHasher",
@@ -103,11 +105,34 @@ class LoginFailureLog(Protocol):
         ...
 
 
-class AuthUnitOfWork(UnitOfWork, Protocol):
+class BookingHistoryRepository(Protocol):
+    """Each user's bookings, projected from booking's events; never goes backwards."""
+
+    async def get(self, booking_id: UUID) -> BookingHistoryEntry | None:
+        """The entry as it will be after commit: what this unit of work applied counts,
+        unless the store already holds a newer version."""
+        ...
+
+    def apply(self, entry: BookingHistoryEntry) -> None:
+        """Upsert the entry if it supersedes the stored one (a strictly higher version),
+        else ignore it. It may be buffered until the unit of work commits; several versions
+        of one booking in one unit of work end as the highest of them."""
+        ...
+
+    async def list_for_owner(self, owner_id: UUID, page: PageRequest) -> Page[BookingHistoryEntry]:
+        """An owner's bookings, the latest start first (then by booking id), and the total."""
+        ...
+
+
+class AuthUnitOfWork(InboxUnitOfWork, Protocol):
+    """The auth context's repositories; the inbox records which events the auth consumer
+    has handled (auth subscribes to booking's events)."""
+
     users: UserRepository
     pets: PetRepository
     refresh_tokens: RefreshTokenRepository
     login_failures: LoginFailureLog
+    booking_history: BookingHistoryRepository
 
 
 AuthUnitOfWorkFactory = Callable[[], AuthUnitOfWork]

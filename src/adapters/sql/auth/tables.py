@@ -21,7 +21,12 @@ from sqlalchemy import (
 )
 
 from adapters.sql.column_types import ExactDecimal, Json, UtcDateTime
-from adapters.sql.messaging_tables import context_metadata, outbox_table, relay_checkpoint_table
+from adapters.sql.messaging_tables import (
+    context_metadata,
+    inbox_table,
+    outbox_table,
+    relay_checkpoint_table,
+)
 
 SCHEMA = "auth"
 
@@ -93,5 +98,29 @@ login_failures = Table(
     Column("at", UtcDateTime(), nullable=False, index=True),
 )
 
+# Each user's booking history: a projection of booking's events, one row per booking as
+# its latest event left it; `version` (the booking's) keeps it from going backwards.
+booking_history = Table(
+    "booking_history",
+    metadata,
+    Column("booking_id", Uuid(), primary_key=True),
+    Column("owner_id", Uuid(), nullable=False),
+    Column("pet_id", Uuid(), nullable=False),
+    Column("clinic_id", Uuid(), nullable=False),
+    Column("starts_at", UtcDateTime(), nullable=False),
+    Column("ends_at", UtcDateTime(), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", Text(), nullable=True),
+    Column("version", Integer(), nullable=False),
+)
+# An owner's history, the latest start first.
+Index(
+    "ix_booking_history_owner_starts_at",
+    booking_history.c.owner_id,
+    booking_history.c.starts_at,
+    booking_history.c.booking_id,
+)
+
 outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)  # auth consumes booking.* events
 relay_checkpoint = relay_checkpoint_table(metadata)

@@ -1,22 +1,29 @@
-"""The auth unit of work on SQL: the auth repositories over one transaction, the outbox in it."""
+"""The auth unit of work on SQL: the auth repositories and the inbox over one transaction,
+the outbox in it."""
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.sql.auth.booking_history import SqlBookingHistoryRepository
 from adapters.sql.auth.repositories import (
     SqlLoginFailureLog,
     SqlPetRepository,
     SqlRefreshTokenRepository,
     SqlUserRepository,
 )
-from adapters.sql.auth.tables import SCHEMA, outbox
+from adapters.sql.auth.tables import SCHEMA, inbox, outbox
 from adapters.sql.database import SqlDatabase
+from adapters.sql.messaging_tables import SqlInbox
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from petpro_core.auth.ports import (
+    BookingHistoryRepository,
     LoginFailureLog,
     PetRepository,
     RefreshTokenRepository,
     UserRepository,
 )
+from petpro_core.shared.subscriptions import Inbox
 
 
 class SqlAuthUnitOfWork(SqlUnitOfWork):
@@ -29,3 +36,12 @@ class SqlAuthUnitOfWork(SqlUnitOfWork):
             self._require_connection
         )
         self.login_failures: LoginFailureLog = SqlLoginFailureLog(self._require_connection)
+        self._booking_history = SqlBookingHistoryRepository(self._require_connection)
+        self.booking_history: BookingHistoryRepository = self._booking_history
+        self.inbox: Inbox = SqlInbox(self._require_connection, inbox)
+
+    async def _before_commit(self, connection: AsyncConnection) -> None:
+        await self._booking_history.flush()
+
+    def _discard_buffers(self) -> None:
+        self._booking_history.discard()
