@@ -1,3 +1,6 @@
-"""Inventory context: products, stock ledger, reservations, customer orders.
+"""Inventory context: products, stock per location, its ledger, and reservations.
 
-Built by its own issue; the package exists so the architecture contracts cover it."""
+So far: the product catalogue (create), stock per product and location with a ledger of
+movements (receipt, adjustment, reservation, release, sale), and all-or-nothing
+reservations with an expiry, used by the booking saga. Categories, customer orders, low
+stock and vendor restock come with the inventory issue."""

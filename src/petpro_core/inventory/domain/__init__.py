@@ -1,0 +1,1 @@
+"""The inventory context's domain: products, stock items and their ledger, reservations."""
