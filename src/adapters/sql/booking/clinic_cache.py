@@ -1,0 +1,232 @@
+"""SQL repository of booking's copies of clinics, services and schedules.
+
+Each `apply_*` is one upsert whose WHERE keeps a stored entry that is as new or newer (the
+same never-backwards rule as the pet cache). Policies, staff, hours and exceptions are JSON
+documents (dates and times as ISO text).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date, time
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Table, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import Insert
+
+from adapters.sql.booking.repositories import ConnectionGetter
+from adapters.sql.booking.tables import clinic_cache, schedule_cache, service_cache
+from petpro_core.booking.domain.clinic_cache import CachedClinic, CachedSchedule, CachedService
+from petpro_core.contracts.clinic import (
+    BookingPolicy,
+    ScheduleException,
+    StaffMember,
+    WorkingHours,
+)
+from petpro_core.shared.money import Money
+
+
+def _upsert(table: Table, dialect: Any) -> Insert:
+    """INSERT … ON CONFLICT (primary key) DO UPDATE … WHERE stored.version < new.version."""
+    statement = dialect.insert(table)
+    key = [column for column in table.primary_key.columns]
+    upsert: Insert = statement.on_conflict_do_update(
+        index_elements=key,
+        set_={c.name: statement.excluded[c.name] for c in table.columns if not c.primary_key},
+        where=table.c.version < statement.excluded.version,
+    )
+    return upsert
+
+
+_UPSERTS: dict[str, dict[str, Insert]] = {
+    name: {
+        table.name: _upsert(table, dialect)
+        for table in (clinic_cache, service_cache, schedule_cache)
+    }
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+
+_GET_CLINIC = select(clinic_cache).where(clinic_cache.c.clinic_id == bindparam("clinic_id"))
+_GET_SERVICE = select(service_cache).where(service_cache.c.service_id == bindparam("service_id"))
+_SERVICES_OF = (
+    select(service_cache)
+    .where(service_cache.c.clinic_id == bindparam("clinic_id"))
+    .order_by(service_cache.c.name, service_cache.c.service_id)
+)
+_GET_SCHEDULE = select(schedule_cache).where(schedule_cache.c.clinic_id == bindparam("clinic_id"))
+
+
+def _optional_time(value: str | None) -> time | None:
+    return None if value is None else time.fromisoformat(value)
+
+
+def _optional_uuid(value: str | None) -> UUID | None:
+    return None if value is None else UUID(value)
+
+
+# --- clinics ------------------------------------------------------------------------------
+
+
+def _clinic_values(clinic: CachedClinic) -> dict[str, Any]:
+    return {
+        "clinic_id": clinic.clinic_id,
+        "name": clinic.name,
+        "time_zone": clinic.time_zone,
+        "policy": asdict(clinic.policy),
+        "staff": [{"user_id": str(m.user_id), "role": m.role} for m in clinic.staff],
+        "version": clinic.version,
+    }
+
+
+def _clinic_from(row: Any) -> CachedClinic:
+    return CachedClinic(
+        clinic_id=row.clinic_id,
+        name=row.name,
+        time_zone=row.time_zone,
+        policy=BookingPolicy(**row.policy),
+        staff=tuple(
+            StaffMember(user_id=UUID(member["user_id"]), role=member["role"])
+            for member in row.staff
+        ),
+        version=row.version,
+    )
+
+
+# --- services -----------------------------------------------------------------------------
+
+
+def _service_values(service: CachedService) -> dict[str, Any]:
+    return {
+        "service_id": service.service_id,
+        "clinic_id": service.clinic_id,
+        "name": service.name,
+        "duration_minutes": service.duration_minutes,
+        "buffer_before_minutes": service.buffer_before_minutes,
+        "buffer_after_minutes": service.buffer_after_minutes,
+        "price_amount": service.price.amount,
+        "price_currency": service.price.currency,
+        "species": list(service.species),
+        "vet_ids": [str(vet_id) for vet_id in service.vet_ids],
+        "active": service.active,
+        "version": service.version,
+    }
+
+
+def _service_from(row: Any) -> CachedService:
+    return CachedService(
+        service_id=row.service_id,
+        clinic_id=row.clinic_id,
+        name=row.name,
+        duration_minutes=row.duration_minutes,
+        buffer_before_minutes=row.buffer_before_minutes,
+        buffer_after_minutes=row.buffer_after_minutes,
+        price=Money(row.price_amount, row.price_currency),
+        species=tuple(row.species),
+        vet_ids=tuple(UUID(vet_id) for vet_id in row.vet_ids),
+        active=row.active,
+        version=row.version,
+    )
+
+
+# --- schedules ----------------------------------------------------------------------------
+
+
+def _hours_document(hours: WorkingHours) -> dict[str, Any]:
+    return {
+        "vet_id": str(hours.vet_id),
+        "weekday": hours.weekday,
+        "starts": hours.starts.isoformat(),
+        "ends": hours.ends.isoformat(),
+    }
+
+
+def _hours_from(document: dict[str, Any]) -> WorkingHours:
+    return WorkingHours(
+        vet_id=UUID(document["vet_id"]),
+        weekday=document["weekday"],
+        starts=time.fromisoformat(document["starts"]),
+        ends=time.fromisoformat(document["ends"]),
+    )
+
+
+def _exception_document(exception: ScheduleException) -> dict[str, Any]:
+    return {
+        "exception_id": str(exception.exception_id),
+        "vet_id": None if exception.vet_id is None else str(exception.vet_id),
+        "kind": exception.kind,
+        "first_day": exception.first_day.isoformat(),
+        "last_day": exception.last_day.isoformat(),
+        "starts": None if exception.starts is None else exception.starts.isoformat(),
+        "ends": None if exception.ends is None else exception.ends.isoformat(),
+        "reason": exception.reason,
+    }
+
+
+def _exception_from(document: dict[str, Any]) -> ScheduleException:
+    return ScheduleException(
+        exception_id=UUID(document["exception_id"]),
+        vet_id=_optional_uuid(document["vet_id"]),
+        kind=document["kind"],
+        first_day=date.fromisoformat(document["first_day"]),
+        last_day=date.fromisoformat(document["last_day"]),
+        starts=_optional_time(document["starts"]),
+        ends=_optional_time(document["ends"]),
+        reason=document["reason"],
+    )
+
+
+def _schedule_values(schedule: CachedSchedule) -> dict[str, Any]:
+    return {
+        "clinic_id": schedule.clinic_id,
+        "weekly_hours": [_hours_document(hours) for hours in schedule.weekly_hours],
+        "exceptions": [_exception_document(exception) for exception in schedule.exceptions],
+        "version": schedule.version,
+    }
+
+
+def _schedule_from(row: Any) -> CachedSchedule:
+    return CachedSchedule(
+        clinic_id=row.clinic_id,
+        weekly_hours=tuple(_hours_from(document) for document in row.weekly_hours),
+        exceptions=tuple(_exception_from(document) for document in row.exceptions),
+        version=row.version,
+    )
+
+
+class SqlClinicCacheRepository:
+    def __init__(self, connection: ConnectionGetter) -> None:
+        self._connection = connection
+
+    async def clinic(self, clinic_id: UUID) -> CachedClinic | None:
+        row = (await self._connection().execute(_GET_CLINIC, {"clinic_id": clinic_id})).first()
+        return None if row is None else _clinic_from(row)
+
+    async def service(self, service_id: UUID) -> CachedService | None:
+        result = await self._connection().execute(_GET_SERVICE, {"service_id": service_id})
+        row = result.first()
+        return None if row is None else _service_from(row)
+
+    async def services_of(self, clinic_id: UUID) -> list[CachedService]:
+        result = await self._connection().execute(_SERVICES_OF, {"clinic_id": clinic_id})
+        return [_service_from(row) for row in result]
+
+    async def schedule(self, clinic_id: UUID) -> CachedSchedule | None:
+        result = await self._connection().execute(_GET_SCHEDULE, {"clinic_id": clinic_id})
+        row = result.first()
+        return None if row is None else _schedule_from(row)
+
+    async def apply_clinic(self, clinic: CachedClinic) -> None:
+        await self._upsert(clinic_cache, _clinic_values(clinic))
+
+    async def apply_service(self, service: CachedService) -> None:
+        await self._upsert(service_cache, _service_values(service))
+
+    async def apply_schedule(self, schedule: CachedSchedule) -> None:
+        await self._upsert(schedule_cache, _schedule_values(schedule))
+
+    async def _upsert(self, table: Table, values: dict[str, Any]) -> None:
+        connection: AsyncConnection = self._connection()
+        await connection.execute(_UPSERTS[connection.dialect.name][table.name], values)

@@ -1,0 +1,123 @@
+"""SQL repository of the booking saga's state, on the unit of work's connection."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Row, bindparam, insert, literal_column, or_, select, update
+
+from adapters.sql.booking.repositories import ConnectionGetter
+from adapters.sql.booking.tables import SAGA_UNFINISHED_SQL, booking_sagas
+from petpro_core.booking.domain.saga import BookingSaga, SagaPhase
+from petpro_core.booking.ports import StaleBooking
+from petpro_core.shared.money import Money
+
+_INSERT = insert(booking_sagas)
+_UPDATE = update(booking_sagas).where(
+    booking_sagas.c.booking_id == bindparam("_booking_id"),
+    booking_sagas.c.version == bindparam("_stored_version"),
+)
+_GET = select(booking_sagas).where(booking_sagas.c.booking_id == bindparam("booking_id"))
+_TIMESTAMP = booking_sagas.c.next_attempt_at.type
+# Unfinished (literal SQL, so PostgreSQL's planner matches the partial index
+# `ix_booking_sagas_unfinished`) and due: its next attempt or its expiry has come.
+_DUE = (
+    select(booking_sagas.c.booking_id)
+    .where(
+        literal_column(SAGA_UNFINISHED_SQL),
+        or_(
+            booking_sagas.c.next_attempt_at <= bindparam("now", type_=_TIMESTAMP),
+            booking_sagas.c.expires_at <= bindparam("now", type_=_TIMESTAMP),
+        ),
+    )
+    .order_by(booking_sagas.c.next_attempt_at, booking_sagas.c.booking_id)
+    .limit(bindparam("limit"))
+)
+
+
+def _money_values(prefix: str, money: Money | None) -> dict[str, Any]:
+    return {
+        f"{prefix}_amount": None if money is None else money.amount,
+        f"{prefix}_currency": None if money is None else money.currency,
+    }
+
+
+def _money(amount: Any, currency: str | None) -> Money | None:
+    return None if amount is None or currency is None else Money(amount, currency)
+
+
+def _values(saga: BookingSaga) -> dict[str, Any]:
+    return {
+        "booking_id": saga.booking_id,
+        "phase": saga.phase.value,
+        "payment_token": saga.payment_token,
+        "amount": saga.amount.amount,
+        "currency": saga.amount.currency,
+        "payment_id": saga.payment_id,
+        "gateway_reference": saga.gateway_reference,
+        "payment_method": saga.payment_method,
+        "reservation_id": saga.reservation_id,
+        **_money_values("refund_due", saga.refund_due),
+        "release_due": saga.release_due,
+        **_money_values("refunded", saga.refunded),
+        "failure_reason": saga.failure_reason,
+        "attempts": saga.attempts,
+        "next_attempt_at": saga.next_attempt_at,
+        "expires_at": saga.expires_at,
+        "version": saga.version,
+        "updated_at": saga.updated_at,
+    }
+
+
+def saga_from(row: Row[Any]) -> BookingSaga:
+    return BookingSaga(
+        booking_id=row.booking_id,
+        phase=SagaPhase(row.phase),
+        payment_token=row.payment_token,
+        amount=Money(row.amount, row.currency),
+        payment_id=row.payment_id,
+        gateway_reference=row.gateway_reference,
+        payment_method=row.payment_method,
+        reservation_id=row.reservation_id,
+        refund_due=_money(row.refund_due_amount, row.refund_due_currency),
+        release_due=row.release_due,
+        refunded=_money(row.refunded_amount, row.refunded_currency),
+        failure_reason=row.failure_reason,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        expires_at=row.expires_at,
+        version=row.version,
+        updated_at=row.updated_at,
+    )
+
+
+class SqlBookingSagaRepository:
+    """The orchestrator's optimistic lock: `save` updates only the version it read, so of
+    two orchestrators advancing one saga the second gets StaleBooking. `due` answers ids
+    only (no row locks): whoever then saves first wins."""
+
+    def __init__(self, connection: ConnectionGetter) -> None:
+        self._connection = connection
+
+    async def get(self, booking_id: UUID) -> BookingSaga | None:
+        row = (await self._connection().execute(_GET, {"booking_id": booking_id})).first()
+        return None if row is None else saga_from(row)
+
+    async def add(self, saga: BookingSaga) -> None:
+        await self._connection().execute(_INSERT, _values(saga))
+
+    async def save(self, saga: BookingSaga) -> None:
+        values = _values(saga)
+        values["_booking_id"] = values.pop("booking_id")
+        values["_stored_version"] = saga.version - 1
+        result = await self._connection().execute(_UPDATE, values)
+        if result.rowcount != 1:
+            raise StaleBooking(
+                f"the saga of booking {saga.booking_id} is not at version {saga.version - 1}"
+            )
+
+    async def due(self, now: datetime, limit: int) -> list[UUID]:
+        result = await self._connection().execute(_DUE, {"now": now, "limit": limit})
+        return list(result.scalars())
