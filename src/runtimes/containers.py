@@ -25,6 +25,7 @@ from adapters.sql.booking.unit_of_work import SqlBookingUnitOfWork
 from petpro_core.auth.domain.throttling import ThrottleRule
 from petpro_core.auth.handlers import AuthDependencies, AuthHandlers, AuthRules
 from petpro_core.auth.ports import AuthUnitOfWorkFactory
+from petpro_core.auth.subscriptions import auth_subscription
 from petpro_core.booking.handlers import BookingDependencies, BookingHandlers
 from petpro_core.booking.ports import BookingUnitOfWorkFactory
 from petpro_core.booking.subscriptions import booking_subscription
@@ -74,6 +75,7 @@ class AuthContainer(containers.DeclarativeContainer):
 
     memory_store = providers.Singleton(in_memory_auth_store)
     unit_of_work = providers.Singleton(_auth_unit_of_work, settings, databases, memory_store)
+    subscription = providers.Singleton(auth_subscription, unit_of_work)
     hasher = providers.Singleton(
         Argon2PasswordHasher,
         providers.Factory(
@@ -143,7 +145,7 @@ class ApplicationContainer(containers.DeclarativeContainer):
         settings=settings,
         databases=databases,
         memory_stores=providers.Dict(auth=auth.memory_store, booking=booking.memory_store),
-        subscriptions=providers.Dict(booking=booking.subscription),
+        subscriptions=providers.Dict(booking=booking.subscription, auth=auth.subscription),
         faults=faults,
     )
 
