@@ -36,6 +36,7 @@ _SLOT_TAKEN = "another active booking of this vet overlaps the slot"
 _ACTIVE: ColumnClause[Any] = literal_column(ACTIVE_STATUS_SQL)
 
 _INSERT = insert(bookings)
+_TIMESTAMP = bookings.c.blocked_from.type
 _UPDATE = update(bookings).where(
     bookings.c.booking_id == bindparam("_booking_id"),
     bookings.c.version == bindparam("_stored_version"),
@@ -48,11 +49,22 @@ _OVERLAP: Select[Any] = (
     .where(
         bookings.c.vet_id == bindparam("vet_id"),
         _ACTIVE,
-        bookings.c.blocked_from < bindparam("until", type_=bookings.c.blocked_until.type),
-        bookings.c.blocked_until > bindparam("from", type_=bookings.c.blocked_from.type),
+        bookings.c.blocked_from < bindparam("until", type_=_TIMESTAMP),
+        bookings.c.blocked_until > bindparam("from", type_=_TIMESTAMP),
         bookings.c.booking_id != bindparam("booking_id"),
     )
     .limit(1)
+)
+# The blocked intervals of the vets' active bookings overlapping [start, end).
+_BUSY: Select[Any] = (
+    select(bookings.c.vet_id, bookings.c.blocked_from, bookings.c.blocked_until)
+    .where(
+        bookings.c.vet_id.in_(bindparam("vet_ids", expanding=True)),
+        _ACTIVE,
+        bookings.c.blocked_from < bindparam("end", type_=_TIMESTAMP),
+        bookings.c.blocked_until > bindparam("start", type_=_TIMESTAMP),
+    )
+    .order_by(bookings.c.blocked_from, bookings.c.vet_id)
 )
 
 
@@ -181,17 +193,10 @@ class SqlBookingRepository:
     ) -> list[BusyInterval]:
         if not vet_ids:
             return []
-        statement = (
-            select(bookings.c.vet_id, bookings.c.blocked_from, bookings.c.blocked_until)
-            .where(
-                bookings.c.vet_id.in_(list(vet_ids)),
-                _ACTIVE,
-                bookings.c.blocked_from < end,
-                bookings.c.blocked_until > start,
-            )
-            .order_by(bookings.c.blocked_from, bookings.c.vet_id)
+        result = await self._connection().execute(
+            _BUSY, {"vet_ids": list(vet_ids), "start": start, "end": end}
         )
-        rows = (await self._connection().execute(statement)).all()
+        rows = result.all()
         return [
             BusyInterval(
                 vet_id=row.vet_id, blocked_from=row.blocked_from, blocked_until=row.blocked_until
