@@ -1,0 +1,1 @@
+"""SQL adapters of the clinic context: tables (schema `clinic`), repositories, unit of work."""
