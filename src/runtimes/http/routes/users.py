@@ -9,9 +9,17 @@ from litestar import Router, get, patch, post
 from litestar.params import Body, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
-from petpro_core.auth.commands import ChangePassword, ChangeRoles, GetUser, ListUsers, UpdateProfile
+from petpro_core.auth.commands import (
+    ChangePassword,
+    ChangeRoles,
+    GetUser,
+    ListBookingHistory,
+    ListUsers,
+    UpdateProfile,
+)
 from runtimes.http.dependencies import AUTHENTICATED, BEARER_SECURITY, Bus, CurrentPrincipal
 from runtimes.http.dto import PasswordChange, ProfileUpdate, RoleChange, UserPage, UserResponse
+from runtimes.http.dto_history import BookingHistoryPage
 from runtimes.http.problems import problem_responses
 from runtimes.http.routes import Limit, Offset, page_request
 
@@ -58,6 +66,44 @@ async def change_password(
     )
 
 
+_HISTORY_DESCRIPTION = (
+    "The latest start first. Kept from the booking service's events, so a booking made a "
+    "moment ago may take a moment to appear."
+)
+
+
+@get(
+    "/me/bookings",
+    summary="The caller's booking history",
+    description=_HISTORY_DESCRIPTION,
+    responses=problem_responses(401),
+)
+async def get_my_bookings(
+    principal: CurrentPrincipal, bus: Bus, limit: Limit = 50, offset: Offset = 0
+) -> BookingHistoryPage:
+    page = await bus.execute(
+        ListBookingHistory(
+            actor=principal, user_id=principal.user_id, page=page_request(limit, offset)
+        )
+    )
+    return BookingHistoryPage.of(principal.user_id, page)
+
+
+@get(
+    "/{user_id:str}/bookings",
+    summary="A user's booking history (admin, or the user)",
+    description=_HISTORY_DESCRIPTION,
+    responses=problem_responses(401, 403, 404),
+)
+async def get_user_bookings(
+    user_id: UserId, principal: CurrentPrincipal, bus: Bus, limit: Limit = 50, offset: Offset = 0
+) -> BookingHistoryPage:
+    page = await bus.execute(
+        ListBookingHistory(actor=principal, user_id=user_id, page=page_request(limit, offset))
+    )
+    return BookingHistoryPage.of(user_id, page)
+
+
 @get("/", summary="List users (admin)", responses=problem_responses(401, 403))
 async def list_users(
     principal: CurrentPrincipal, bus: Bus, limit: Limit = 50, offset: Offset = 0
@@ -102,7 +148,16 @@ async def change_roles(
 def users_router() -> Router:
     return Router(
         "/users",
-        route_handlers=[get_me, update_me, change_password, list_users, get_user, change_roles],
+        route_handlers=[
+            get_me,
+            update_me,
+            change_password,
+            get_my_bookings,
+            list_users,
+            get_user,
+            get_user_bookings,
+            change_roles,
+        ],
         dependencies=AUTHENTICATED,
         security=BEARER_SECURITY,
         tags=["users"],
