@@ -309,21 +309,28 @@ async def test_a_reservation_reserves_every_line(inventory: Inventory) -> None:
 
 
 async def test_a_short_line_reserves_nothing(inventory: Inventory) -> None:
-    a = await inventory.product("A", stock=5)
-    b = await inventory.product("B", stock=1)
-    lines = ((a, 2), (b, 2)) if a.product_id < b.product_id else ((b, 2), (a, 2))
+    # The short product comes later in lock (product id) order: the first line is reserved
+    # before the second fails, and must be undone.
+    plenty, short = sorted(
+        [await inventory.product("A"), await inventory.product("B")], key=lambda p: p.product_id
+    )
+    await inventory.receive(plenty, 5)
+    await inventory.receive(short, 1)
     mark = inventory.mark()
 
-    reservation_id, result = await inventory.reserve(*lines)
+    reservation_id, result = await inventory.reserve((short, 2), (plenty, 2))
 
-    assert not result.reserved
-    assert result.reason is not None and "B" in result.reason
-    assert ((await inventory.stock(a)).reserved, (await inventory.stock(b)).reserved) == (0, 0)
-    assert ((await inventory.stock(a)).version, (await inventory.stock(b)).version) == (1, 1)
+    assert result == ReservationResult(
+        reserved=False, reason=f"not enough {short.sku}: 2 requested, 1 available"
+    )
+    for product in (plenty, short):
+        item = await inventory.stock(product)
+        assert (item.reserved, item.version) == (0, 1)
     [failed] = inventory.since(mark)
     assert isinstance(failed, ProductsReservationFailed)
     assert failed.reason == result.reason and failed.reservation_id == reservation_id
     assert (await inventory.reservation(reservation_id)).status is ReservationStatus.FAILED
+    await inventory.assert_ledger_explains(plenty)
 
 
 async def test_unknown_or_unstocked_products_fail_the_reservation(inventory: Inventory) -> None:

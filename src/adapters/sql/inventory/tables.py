@@ -1,0 +1,136 @@
+"""The inventory context's tables, all in schema `inventory` (a PostgreSQL schema; an
+attached SQLite file).
+
+The Alembic migrations under `adapters/sql/migrations/inventory` create exactly this; a
+test compares them with `alembic.autogenerate.compare_metadata`. The stock rule is a CHECK
+constraint too (0 <= reserved <= on_hand): the last line of defence behind the
+repositories' conditional updates.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+
+from adapters.sql.column_types import ExactDecimal, Json, UtcDateTime
+from adapters.sql.messaging_tables import (
+    context_metadata,
+    inbox_table,
+    outbox_table,
+    relay_checkpoint_table,
+)
+
+SCHEMA = "inventory"
+
+metadata = context_metadata(SCHEMA)
+
+# Integrity errors are translated by these names (PostgreSQL reports the constraint name,
+# SQLite the columns).
+PRODUCTS_SKU_UNIQUE = "uq_products_sku"
+STOCK_ITEMS_KEY_UNIQUE = "uq_stock_items_product_id_location_id"
+STOCK_NEVER_NEGATIVE = "ck_stock_items_stock_never_negative"
+
+products = Table(
+    "products",
+    metadata,
+    Column("product_id", Uuid(), primary_key=True),
+    Column("sku", String(64), nullable=False),  # normalised upper-case
+    Column("name", String(200), nullable=False),
+    Column("unit", String(50), nullable=False),
+    Column("price_amount", ExactDecimal(), nullable=False),
+    Column("price_currency", String(3), nullable=False),
+    Column("category_id", Uuid(), nullable=True),
+    Column("species", Json, nullable=False),  # sorted array of species names
+    Column("active", Boolean(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("version", Integer(), nullable=False),
+    UniqueConstraint("sku", name=PRODUCTS_SKU_UNIQUE),
+)
+
+stock_items = Table(
+    "stock_items",
+    metadata,
+    Column("stock_item_id", Uuid(), primary_key=True),
+    Column("product_id", Uuid(), ForeignKey(products.c.product_id), nullable=False),
+    Column("location_id", Uuid(), nullable=False, index=True),
+    Column("on_hand", Integer(), nullable=False),
+    Column("reserved", Integer(), nullable=False),
+    Column("version", Integer(), nullable=False),  # the number of movements
+    Column("updated_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("product_id", "location_id", name=STOCK_ITEMS_KEY_UNIQUE),
+    CheckConstraint("reserved >= 0 AND on_hand >= reserved", name="stock_never_negative"),
+)
+
+# The ledger: every change of a stock item, numbered by the version it produced, so its
+# deltas sum to the item's numbers.
+stock_movements = Table(
+    "stock_movements",
+    metadata,
+    Column("movement_id", Uuid(), primary_key=True),
+    Column("stock_item_id", Uuid(), ForeignKey(stock_items.c.stock_item_id), nullable=False),
+    Column("product_id", Uuid(), nullable=False),
+    Column("location_id", Uuid(), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("on_hand_delta", Integer(), nullable=False),
+    Column("reserved_delta", Integer(), nullable=False),
+    Column("reason", Text(), nullable=True),
+    Column("reference", String(200), nullable=True),
+    Column("reservation_id", Uuid(), nullable=True, index=True),
+    Column("stock_version", Integer(), nullable=False),
+    Column("occurred_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("stock_item_id", "stock_version"),
+)
+
+reservations = Table(
+    "reservations",
+    metadata,
+    Column("reservation_id", Uuid(), primary_key=True),
+    Column("location_id", Uuid(), nullable=False),
+    Column("reference", String(200), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("failure_reason", Text(), nullable=True),
+    Column("release_reason", Text(), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("version", Integer(), nullable=False),
+)
+# The expiry job's query: held reservations by expiry.
+Index(
+    "ix_reservations_held_expires_at",
+    reservations.c.expires_at,
+    postgresql_where=reservations.c.status == "held",
+    sqlite_where=reservations.c.status == "held",
+)
+
+reservation_lines = Table(
+    "reservation_lines",
+    metadata,
+    Column(
+        "reservation_id",
+        Uuid(),
+        ForeignKey(reservations.c.reservation_id, ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("product_id", Uuid(), nullable=False),
+    Column("quantity", Integer(), nullable=False),
+    PrimaryKeyConstraint("reservation_id", "product_id"),
+    CheckConstraint("quantity >= 1", name="quantity_positive"),
+)
+
+inbox = inbox_table(metadata)  # inventory consumes user and vendor events later
+outbox = outbox_table(metadata)
+relay_checkpoint = relay_checkpoint_table(metadata)
