@@ -17,6 +17,7 @@ from uuid import UUID
 
 import pytest
 
+from adapters.memory.booking import InMemoryBookingUnitOfWork, in_memory_booking_store
 from adapters.sql.booking.unit_of_work import SqlBookingUnitOfWork
 from adapters.sql.database import SqlDatabase
 from petpro_core.booking.domain.bookings import Booking, BookingStatus, ProductLine
@@ -40,13 +41,20 @@ CREATED = datetime(2026, 5, 1, 8, 0, 0, 123456, tzinfo=UTC)
 BUFFER = timedelta(minutes=10)
 
 
+def _memory() -> UnitOfWorkFactory:
+    store = in_memory_booking_store()
+    return lambda: InMemoryBookingUnitOfWork(store)
+
+
 def _sql(database: SqlDatabase) -> UnitOfWorkFactory:
     return lambda: SqlBookingUnitOfWork(database)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def uow(request: pytest.FixtureRequest) -> UnitOfWorkFactory:
-    """A zero-arg factory of fresh units of work on one store."""
+    """A zero-arg factory of fresh units of work on one store (memory, SQLite, PostgreSQL)."""
+    if request.param == "memory":
+        return _memory()
     fixture = "sqlite_database" if request.param == "sqlite" else "postgres_database"
     return _sql(request.getfixturevalue(fixture))
 
@@ -172,6 +180,15 @@ async def test_a_booking_is_added_only_by_commit(uow: UnitOfWorkFactory) -> None
     assert await get(uow, booking.booking_id) is None
     # The slot was not taken either.
     assert not await refused(uow, a_booking(booking.vet_id, at(9)))
+
+
+async def test_an_id_is_taken_once(uow: UnitOfWorkFactory) -> None:
+    booking = a_booking(new_id(), at(9))
+    await add(uow, booking)
+    # Even an inactive booking elsewhere: the id is taken.
+    again = a_booking(new_id(), at(15), booking_id=booking.booking_id, status=BookingStatus.FAILED)
+    assert await refused(uow, again)
+    assert await get(uow, booking.booking_id) == booking
 
 
 # --- bookings: no double booking --------------------------------------------------------------
@@ -452,6 +469,11 @@ async def test_a_saga_save_needs_the_stored_version_before_it(uow: UnitOfWorkFac
         await unit.commit()
     assert await saga_of(uow, saga.booking_id) == charged
 
+    async with uow() as unit:  # a saga is added once
+        with pytest.raises(StaleBooking):
+            await unit.sagas.add(a_saga(saga.booking_id))
+        await unit.rollback()
+
     # Another orchestrator that read version 1 does not advance the step again.
     async with uow() as unit:
         with pytest.raises(StaleBooking):
@@ -469,7 +491,8 @@ async def test_due_sagas_are_the_unfinished_ones_whose_time_has_come(
     now = at(12)
     retry_due = a_saga(next_attempt_at=at(11), expires_at=at(13))
     lease_over = a_saga(next_attempt_at=at(11, 30), expires_at=at(13))
-    expired = a_saga(next_attempt_at=at(11, 45), expires_at=at(11, 50))  # expiry has come
+    # Its expiry came at 11:10 (before its next attempt): due since then.
+    expired = a_saga(next_attempt_at=at(12, 30), expires_at=at(11, 10))
     exactly_now = a_saga(phase=SagaPhase.COMPENSATING, next_attempt_at=now, expires_at=at(13))
     waiting = a_saga(next_attempt_at=at(12, 1), expires_at=at(13))
     finished = a_saga(phase=SagaPhase.FINISHED, next_attempt_at=at(8), expires_at=at(8))
@@ -478,7 +501,7 @@ async def test_due_sagas_are_the_unfinished_ones_whose_time_has_come(
             await unit.sagas.add(saga)
         await unit.commit()
 
-    oldest_first = [retry_due, lease_over, expired, exactly_now]
+    oldest_first = [retry_due, expired, lease_over, exactly_now]
     async with uow() as unit:
         assert await unit.sagas.due(now, 10) == [s.booking_id for s in oldest_first]
         assert await unit.sagas.due(now, 2) == [s.booking_id for s in oldest_first[:2]]

@@ -10,6 +10,8 @@ No double booking, per dialect:
 - SQLite: every write transaction begins IMMEDIATE, so writers are serialised and a check
   for an overlapping active booking in the same transaction, before the write, holds. The
   transaction stays usable after `SlotTaken`.
+
+Adding a booking whose id exists is refused with `SlotTaken` too (as the memory store does).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from petpro_core.shared.money import Money
 from petpro_core.shared.pagination import Page, PageRequest
 
 _SLOT_TAKEN = "another active booking of this vet overlaps the slot"
+_KEY_MARKERS = ("pk_bookings", "bookings.booking_id")
 # Literal SQL, so PostgreSQL's planner matches the partial index `ix_bookings_vet_active`.
 _ACTIVE: ColumnClause[Any] = literal_column(ACTIVE_STATUS_SQL)
 
@@ -187,6 +190,9 @@ class SqlBookingRepository:
         if on_postgresql and violates(error, BOOKINGS_NO_OVERLAP):
             self.aborted = True
             raise SlotTaken(_SLOT_TAKEN) from None
+        if violates(error, *_KEY_MARKERS):  # the id is taken (as the memory store says)
+            self.aborted = on_postgresql
+            raise SlotTaken("a booking with this id exists") from None
 
     async def busy(
         self, vet_ids: Sequence[UUID], start: datetime, end: datetime

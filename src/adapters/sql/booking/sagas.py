@@ -6,10 +6,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, bindparam, insert, literal_column, or_, select, update
+from sqlalchemy import Row, Select, bindparam, func, insert, literal_column, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from adapters.sql.booking.repositories import ConnectionGetter
 from adapters.sql.booking.tables import SAGA_UNFINISHED_SQL, booking_sagas
+from adapters.sql.errors import violates
 from petpro_core.booking.domain.saga import BookingSaga, SagaPhase
 from petpro_core.booking.ports import StaleBooking
 from petpro_core.shared.money import Money
@@ -21,20 +23,31 @@ _UPDATE = update(booking_sagas).where(
 )
 _GET = select(booking_sagas).where(booking_sagas.c.booking_id == bindparam("booking_id"))
 _TIMESTAMP = booking_sagas.c.next_attempt_at.type
-# Unfinished (literal SQL, so PostgreSQL's planner matches the partial index
-# `ix_booking_sagas_unfinished`) and due: its next attempt or its expiry has come.
-_DUE = (
-    select(booking_sagas.c.booking_id)
-    .where(
-        literal_column(SAGA_UNFINISHED_SQL),
-        or_(
-            booking_sagas.c.next_attempt_at <= bindparam("now", type_=_TIMESTAMP),
-            booking_sagas.c.expires_at <= bindparam("now", type_=_TIMESTAMP),
-        ),
+_KEY_MARKERS = ("pk_booking_sagas", "booking_sagas.booking_id")
+
+
+def _due(earliest: Any) -> Select[Any]:
+    """Unfinished (literal SQL, so PostgreSQL's planner matches the partial index
+    `ix_booking_sagas_unfinished`) and due: its next attempt or its expiry has come; the
+    longest due first. `earliest` is the dialect's two-argument minimum."""
+    return (
+        select(booking_sagas.c.booking_id)
+        .where(
+            literal_column(SAGA_UNFINISHED_SQL),
+            or_(
+                booking_sagas.c.next_attempt_at <= bindparam("now", type_=_TIMESTAMP),
+                booking_sagas.c.expires_at <= bindparam("now", type_=_TIMESTAMP),
+            ),
+        )
+        .order_by(
+            earliest(booking_sagas.c.next_attempt_at, booking_sagas.c.expires_at),
+            booking_sagas.c.booking_id,
+        )
+        .limit(bindparam("limit"))
     )
-    .order_by(booking_sagas.c.next_attempt_at, booking_sagas.c.booking_id)
-    .limit(bindparam("limit"))
-)
+
+
+_DUE = {"postgresql": _due(func.least), "sqlite": _due(func.min)}
 
 
 def _money_values(prefix: str, money: Money | None) -> dict[str, Any]:
@@ -95,18 +108,28 @@ def saga_from(row: Row[Any]) -> BookingSaga:
 
 class SqlBookingSagaRepository:
     """The orchestrator's optimistic lock: `save` updates only the version it read, so of
-    two orchestrators advancing one saga the second gets StaleBooking. `due` answers ids
-    only (no row locks): whoever then saves first wins."""
+    two orchestrators advancing one saga the second gets StaleBooking (so does adding a
+    saga that exists). `due` answers ids only (no row locks): whoever then saves first
+    wins."""
 
     def __init__(self, connection: ConnectionGetter) -> None:
         self._connection = connection
+        # Set when PostgreSQL refused an add (the transaction is aborted until rolled back).
+        self.aborted = False
 
     async def get(self, booking_id: UUID) -> BookingSaga | None:
         row = (await self._connection().execute(_GET, {"booking_id": booking_id})).first()
         return None if row is None else saga_from(row)
 
     async def add(self, saga: BookingSaga) -> None:
-        await self._connection().execute(_INSERT, _values(saga))
+        connection = self._connection()
+        try:
+            await connection.execute(_INSERT, _values(saga))
+        except IntegrityError as exc:
+            if violates(exc, *_KEY_MARKERS):
+                self.aborted = connection.dialect.name == "postgresql"
+                raise StaleBooking(f"the saga of booking {saga.booking_id} exists") from None
+            raise
 
     async def save(self, saga: BookingSaga) -> None:
         values = _values(saga)
@@ -119,5 +142,7 @@ class SqlBookingSagaRepository:
             )
 
     async def due(self, now: datetime, limit: int) -> list[UUID]:
-        result = await self._connection().execute(_DUE, {"now": now, "limit": limit})
+        connection = self._connection()
+        statement = _DUE[connection.dialect.name]
+        result = await connection.execute(statement, {"now": now, "limit": limit})
         return list(result.scalars())

@@ -31,16 +31,21 @@ class SqlBookingUnitOfWork(SqlUnitOfWork):
         self.pet_cache: PetCacheRepository = self._pet_cache
         self.clinics: ClinicCacheRepository = SqlClinicCacheRepository(self._require_connection)
         self.bookings: BookingRepository = self._bookings
-        self.sagas: BookingSagaRepository = SqlBookingSagaRepository(self._require_connection)
+        self._sagas = SqlBookingSagaRepository(self._require_connection)
+        self.sagas: BookingSagaRepository = self._sagas
         self.inbox: Inbox = SqlInbox(self._require_connection, inbox)
 
     async def _before_commit(self, connection: AsyncConnection) -> None:
-        if self._bookings.aborted:
-            # PostgreSQL answered SlotTaken with an aborted transaction; a COMMIT now would
-            # silently roll back, so say so instead of pretending to commit.
-            raise RuntimeError("a booking write was refused (SlotTaken): roll back first")
+        if self._bookings.aborted or self._sagas.aborted:
+            # PostgreSQL refused a write (SlotTaken, or StaleBooking for an existing saga)
+            # and aborted the transaction; a COMMIT now would silently roll back, so say so
+            # instead of pretending to commit.
+            raise RuntimeError(
+                "a booking write was refused (SlotTaken, StaleBooking): roll back first"
+            )
         await self._pet_cache.flush()
 
     def _discard_buffers(self) -> None:
         self._pet_cache.discard()
         self._bookings.aborted = False
+        self._sagas.aborted = False
