@@ -64,3 +64,10 @@ class TooManyAttempts(PetProError):
 class ServiceUnavailable(PetProError):
     code = "service-unavailable"
     title = "Service unavailable"
+
+
+class PaymentRequired(PetProError):
+    """The payment was refused (HTTP 402): declined, insufficient funds."""
+
+    code = "payment-required"
+    title = "Payment required"

@@ -15,6 +15,7 @@ from litestar.params import SkipValidation
 from petpro_core.auth.commands import Authenticate
 from petpro_core.auth.domain.errors import InvalidToken
 from petpro_core.auth.domain.roles import Principal
+from petpro_core.shared.actors import Actor
 from petpro_core.shared.messagebus import MessageBus
 from runtimes.containers import ApplicationContainer
 
@@ -52,3 +53,8 @@ async def current_principal(request: Request[Any, Any, Any], bus: Bus) -> Princi
 
 
 AUTHENTICATED: dict[str, Provide] = {"principal": Provide(current_principal)}
+
+
+def actor_of(principal: Principal) -> Actor:
+    """The principal as every context but auth sees it: an id and role names."""
+    return Actor(user_id=principal.user_id, roles=frozenset(role.value for role in principal.roles))

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from petpro_core.shared.errors import (
     Conflict,
     NotFound,
+    PaymentRequired,
     PermissionDenied,
     PetProError,
     RuleViolated,
@@ -49,6 +50,7 @@ logger = logging.getLogger(__name__)
 _STATUS_BY_ERROR: tuple[tuple[type[PetProError], int], ...] = (
     (TooManyAttempts, 429),
     (Unauthenticated, 401),
+    (PaymentRequired, 402),
     (PermissionDenied, 403),
     (NotFound, 404),
     (Conflict, 409),
@@ -161,9 +163,10 @@ def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
 _DESCRIPTIONS = {
     400: "Malformed request (validation-error)",
     401: "Missing, invalid or expired credentials (WWW-Authenticate: Bearer)",
+    402: "The payment was declined; nothing is owed",
     403: "Authenticated, but not allowed",
     404: "No such resource, or not yours",
-    409: "Conflicts with existing data",
+    409: "Conflicts with existing data (or the current state)",
     422: "Invalid input: request validation (validation-error) or a domain rule",
     429: "Too many attempts; see Retry-After (seconds)",
     503: "A dependency is unavailable",
