@@ -12,6 +12,7 @@ from dependency_injector import containers, providers
 
 from adapters.memory.auth import InMemoryAuthUnitOfWork, in_memory_auth_store
 from adapters.memory.booking import InMemoryBookingUnitOfWork, in_memory_booking_store
+from adapters.memory.inventory import InMemoryInventoryUnitOfWork, in_memory_inventory_store
 from adapters.memory.unit_of_work import InMemoryStore
 from adapters.messaging.faults import FaultPoints
 from adapters.security.passwords import (
@@ -22,6 +23,7 @@ from adapters.security.passwords import (
 from adapters.security.tokens import JwtTokenIssuer, TokenSettings
 from adapters.sql.auth.unit_of_work import SqlAuthUnitOfWork
 from adapters.sql.booking.unit_of_work import SqlBookingUnitOfWork
+from adapters.sql.inventory.unit_of_work import SqlInventoryUnitOfWork
 from petpro_core.auth.domain.throttling import ThrottleRule
 from petpro_core.auth.handlers import AuthDependencies, AuthHandlers, AuthRules
 from petpro_core.auth.ports import AuthUnitOfWorkFactory
@@ -29,6 +31,8 @@ from petpro_core.auth.subscriptions import auth_subscription
 from petpro_core.booking.handlers import BookingDependencies, BookingHandlers
 from petpro_core.booking.ports import BookingUnitOfWorkFactory
 from petpro_core.booking.subscriptions import booking_subscription
+from petpro_core.inventory.handlers import InventoryDependencies, InventoryHandlers
+from petpro_core.inventory.ports import InventoryUnitOfWorkFactory
 from petpro_core.shared.clock import Clock, SystemClock
 from petpro_core.shared.messagebus import MessageBus
 from runtimes.backbone import EventBackbone
@@ -57,6 +61,17 @@ def _booking_unit_of_work(
         return lambda: InMemoryBookingUnitOfWork(memory_store)
     database = databases.for_context("booking")
     return lambda: SqlBookingUnitOfWork(database)
+
+
+def _inventory_unit_of_work(
+    settings: Settings,
+    databases: Databases,
+    memory_store: InMemoryStore,  # type: ignore[type-arg]
+) -> InventoryUnitOfWorkFactory:
+    if settings.storage_for("inventory") is StorageKind.MEMORY:
+        return lambda: InMemoryInventoryUnitOfWork(memory_store)
+    database = databases.for_context("inventory")
+    return lambda: SqlInventoryUnitOfWork(database)
 
 
 def _auth_rules(settings: Settings) -> AuthRules:
@@ -122,10 +137,25 @@ class BookingContainer(containers.DeclarativeContainer):
     )
 
 
-def _build_bus(auth: AuthHandlers, booking: BookingHandlers) -> MessageBus:
+class InventoryContainer(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    clock: providers.Dependency[Clock] = providers.Dependency()
+    databases = providers.Dependency(instance_of=Databases)
+
+    memory_store = providers.Singleton(in_memory_inventory_store)
+    unit_of_work = providers.Singleton(_inventory_unit_of_work, settings, databases, memory_store)
+    handlers = providers.Singleton(
+        InventoryHandlers, providers.Factory(InventoryDependencies, uow=unit_of_work, clock=clock)
+    )
+
+
+def _build_bus(
+    auth: AuthHandlers, booking: BookingHandlers, inventory: InventoryHandlers
+) -> MessageBus:
     bus = MessageBus()
     auth.register(bus)
     booking.register(bus)
+    inventory.register(bus)
     return bus
 
 
@@ -138,13 +168,18 @@ class ApplicationContainer(containers.DeclarativeContainer):
 
     auth = providers.Container(AuthContainer, settings=settings, clock=clock, databases=databases)
     booking = providers.Container(BookingContainer, settings=settings, databases=databases)
+    inventory = providers.Container(
+        InventoryContainer, settings=settings, clock=clock, databases=databases
+    )
 
-    bus = providers.Singleton(_build_bus, auth.handlers, booking.handlers)
+    bus = providers.Singleton(_build_bus, auth.handlers, booking.handlers, inventory.handlers)
     backbone = providers.Singleton(
         EventBackbone,
         settings=settings,
         databases=databases,
-        memory_stores=providers.Dict(auth=auth.memory_store, booking=booking.memory_store),
+        memory_stores=providers.Dict(
+            auth=auth.memory_store, booking=booking.memory_store, inventory=inventory.memory_store
+        ),
         subscriptions=providers.Dict(booking=booking.subscription, auth=auth.subscription),
         faults=faults,
     )

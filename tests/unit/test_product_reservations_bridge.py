@@ -4,6 +4,7 @@ memory reserve (all or nothing, idempotently) and release what the booking saga 
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -26,6 +27,8 @@ from petpro_core.shared.ids import new_id
 from petpro_core.shared.messagebus import MessageBus
 from petpro_core.shared.money import Money
 from runtimes.bridges.product_reservations import InventoryProductReservations
+from runtimes.containers import build_container
+from runtimes.settings import Settings
 
 CLINIC = new_id()
 
@@ -116,3 +119,40 @@ async def test_an_unreachable_inventory_is_reported_as_unavailable() -> None:
         )
     with pytest.raises(LookupError):
         await InventoryProductReservations(Broken).release(new_id(), "x")
+
+
+async def test_the_application_wires_inventory_and_its_outbox(tmp_path: Path) -> None:
+    fields: dict[str, Any] = {"database_url": "memory://", "data_dir": tmp_path}
+    settings = Settings(**fields)
+    container = build_container(settings, clock=FixedClock())
+    bus = container.bus()
+    product: Product = await bus.execute(
+        CreateProduct(
+            actor=OPERATOR_ACTOR, sku="W1", name="W", unit="tab", price=Money.of("2.00", "EUR")
+        )
+    )
+    await bus.execute(
+        ReceiveStock(
+            actor=OPERATOR_ACTOR, product_id=product.product_id, location_id=CLINIC, quantity=1
+        )
+    )
+    outcome = await InventoryProductReservations(container.bus).reserve(
+        reservation_id=new_id(),
+        location_id=CLINIC,
+        lines=(ProductLine(product_id=product.product_id, quantity=1),),
+        expires_at=FixedClock().now() + timedelta(minutes=15),
+        reference="booking:1",
+    )
+
+    assert outcome.reserved
+    backbone = container.backbone()
+    assert "inventory" in backbone.publishing_contexts
+    names = [e.NAME for e in container.inventory.memory_store().outbox]
+    assert names == [
+        "product.created",
+        "product.stock_changed",
+        "product.stock_changed",
+        "products.reserved",
+    ]
+    status = await backbone.outbox("inventory").status()
+    assert status.pending == 4
