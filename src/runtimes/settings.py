@@ -130,7 +130,13 @@ class Settings(BaseSettings):
         "in development, no otherwise.",
     )
 
-    @field_validator("database_url", "auth_database_url", "booking_database_url")
+    @field_validator(
+        "database_url",
+        "auth_database_url",
+        "booking_database_url",
+        "clinic_database_url",
+        "inventory_database_url",
+    )
     @classmethod
     def _known_scheme(cls, url: str | None) -> str | None:
         if url is not None:
