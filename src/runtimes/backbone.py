@@ -29,6 +29,7 @@ from adapters.messaging.types import GroupLag, OutboxStatus
 from adapters.redis_streams.broker import RedisStreamsBroker
 from adapters.sql.auth.tables import outbox as auth_outbox
 from adapters.sql.booking.tables import outbox as booking_outbox
+from adapters.sql.clinic.tables import outbox as clinic_outbox
 from adapters.sql.inventory.tables import outbox as inventory_outbox
 from adapters.sql.outbox_store import SqlOutboxStore
 from petpro_core.contracts.catalog import published_by
@@ -41,7 +42,12 @@ log = logging.getLogger("petpro.backbone")
 # Inbox rows outlive the outbox rows they could be replayed from by this much.
 INBOX_RETENTION_MARGIN = timedelta(days=1)
 
-OUTBOX_TABLES = {"auth": auth_outbox, "booking": booking_outbox, "inventory": inventory_outbox}
+OUTBOX_TABLES = {
+    "auth": auth_outbox,
+    "booking": booking_outbox,
+    "clinic": clinic_outbox,
+    "inventory": inventory_outbox,
+}
 
 
 class BackboneConfigurationError(ValueError):

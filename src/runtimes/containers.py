@@ -6,12 +6,14 @@ nothing; the first use of a database creates its engine.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from dependency_injector import containers, providers
 
 from adapters.memory.auth import InMemoryAuthUnitOfWork, in_memory_auth_store
 from adapters.memory.booking import InMemoryBookingUnitOfWork, in_memory_booking_store
+from adapters.memory.clinic import InMemoryClinicUnitOfWork, in_memory_clinic_store
 from adapters.memory.inventory import InMemoryInventoryUnitOfWork, in_memory_inventory_store
 from adapters.memory.unit_of_work import InMemoryStore
 from adapters.messaging.faults import FaultPoints
@@ -23,6 +25,7 @@ from adapters.security.passwords import (
 from adapters.security.tokens import JwtTokenIssuer, TokenSettings
 from adapters.sql.auth.unit_of_work import SqlAuthUnitOfWork
 from adapters.sql.booking.unit_of_work import SqlBookingUnitOfWork
+from adapters.sql.clinic.unit_of_work import SqlClinicUnitOfWork
 from adapters.sql.inventory.unit_of_work import SqlInventoryUnitOfWork
 from petpro_core.auth.domain.throttling import ThrottleRule
 from petpro_core.auth.handlers import AuthDependencies, AuthHandlers, AuthRules
@@ -31,11 +34,14 @@ from petpro_core.auth.subscriptions import auth_subscription
 from petpro_core.booking.handlers import BookingDependencies, BookingHandlers
 from petpro_core.booking.ports import BookingUnitOfWorkFactory
 from petpro_core.booking.subscriptions import booking_subscription
+from petpro_core.clinic.handlers import ClinicDependencies, ClinicHandlers
+from petpro_core.clinic.ports import ClinicUnitOfWorkFactory
 from petpro_core.inventory.handlers import InventoryDependencies, InventoryHandlers
 from petpro_core.inventory.ports import InventoryUnitOfWorkFactory
 from petpro_core.shared.clock import Clock, SystemClock
 from petpro_core.shared.messagebus import MessageBus
 from runtimes.backbone import EventBackbone
+from runtimes.bridges.staff_directory import AuthStaffDirectory
 from runtimes.databases import Databases
 from runtimes.keys import load_signing_key
 from runtimes.settings import Settings, StorageKind
@@ -61,6 +67,17 @@ def _booking_unit_of_work(
         return lambda: InMemoryBookingUnitOfWork(memory_store)
     database = databases.for_context("booking")
     return lambda: SqlBookingUnitOfWork(database)
+
+
+def _clinic_unit_of_work(
+    settings: Settings,
+    databases: Databases,
+    memory_store: InMemoryStore,  # type: ignore[type-arg]
+) -> ClinicUnitOfWorkFactory:
+    if settings.storage_for("clinic") is StorageKind.MEMORY:
+        return lambda: InMemoryClinicUnitOfWork(memory_store)
+    database = databases.for_context("clinic")
+    return lambda: SqlClinicUnitOfWork(database)
 
 
 def _inventory_unit_of_work(
@@ -149,17 +166,44 @@ class InventoryContainer(containers.DeclarativeContainer):
     )
 
 
+class ClinicContainer(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    clock: providers.Dependency[Clock] = providers.Dependency()
+    databases = providers.Dependency(instance_of=Databases)
+    # A callable returning the application's bus: the staff directory asks auth through it,
+    # and the bus carries the clinic's handlers, so it is looked up only when used.
+    bus: providers.Dependency[Callable[[], MessageBus]] = providers.Dependency()
+
+    memory_store = providers.Singleton(in_memory_clinic_store)
+    unit_of_work = providers.Singleton(_clinic_unit_of_work, settings, databases, memory_store)
+    staff_directory = providers.Singleton(AuthStaffDirectory, bus)
+    handlers = providers.Singleton(
+        ClinicHandlers,
+        providers.Factory(ClinicDependencies, uow=unit_of_work, staff=staff_directory, clock=clock),
+    )
+
+
 def _build_bus(
-    auth: AuthHandlers, booking: BookingHandlers, inventory: InventoryHandlers
+    auth: AuthHandlers,
+    booking: BookingHandlers,
+    clinic: ClinicHandlers,
+    inventory: InventoryHandlers,
 ) -> MessageBus:
     bus = MessageBus()
     auth.register(bus)
     booking.register(bus)
     inventory.register(bus)
+    clinic.register(bus)
     return bus
 
 
+def _bus_of(container: containers.Container) -> Callable[[], MessageBus]:
+    """The container's bus, fetched when first needed (it is built after its handlers)."""
+    return lambda: container.bus()
+
+
 class ApplicationContainer(containers.DeclarativeContainer):
+    __self__ = providers.Self()
     settings = providers.Singleton(Settings)
     clock = providers.Singleton(SystemClock)
     databases = providers.Singleton(Databases, settings)
@@ -171,14 +215,26 @@ class ApplicationContainer(containers.DeclarativeContainer):
     inventory = providers.Container(
         InventoryContainer, settings=settings, clock=clock, databases=databases
     )
+    clinic = providers.Container(
+        ClinicContainer,
+        settings=settings,
+        clock=clock,
+        databases=databases,
+        bus=providers.Callable(_bus_of, __self__),
+    )
 
-    bus = providers.Singleton(_build_bus, auth.handlers, booking.handlers, inventory.handlers)
+    bus = providers.Singleton(
+        _build_bus, auth.handlers, booking.handlers, clinic.handlers, inventory.handlers
+    )
     backbone = providers.Singleton(
         EventBackbone,
         settings=settings,
         databases=databases,
         memory_stores=providers.Dict(
-            auth=auth.memory_store, booking=booking.memory_store, inventory=inventory.memory_store
+            auth=auth.memory_store,
+            booking=booking.memory_store,
+            clinic=clinic.memory_store,
+            inventory=inventory.memory_store,
         ),
         subscriptions=providers.Dict(booking=booking.subscription, auth=auth.subscription),
         faults=faults,

@@ -1,3 +1,5 @@
-"""Clinic context: veterinary clinics, staff, services and schedules.
+"""Clinic context: veterinary clinics (profile, booking policy, staff), the services they
+offer and their schedules (vets' weekly hours, holidays, closures and leave).
 
-Built by its own issue; the package exists so the architecture contracts cover it."""
+It publishes clinic.*, service.* and schedule.* snapshots; booking builds availability
+from them. It asks auth who users are through its StaffDirectory port."""

@@ -21,6 +21,7 @@ from runtimes.http.inprocess_workers import inprocess_workers
 from runtimes.http.problems import PROBLEM_BASE_URI, problem_details_plugin
 from runtimes.http.request_context import request_context_middleware
 from runtimes.http.routes.auth import auth_router
+from runtimes.http.routes.clinics import clinics_router
 from runtimes.http.routes.health import health_router
 from runtimes.http.routes.pets import pets_router
 from runtimes.http.routes.users import users_router
@@ -53,6 +54,7 @@ def create_app(container: ApplicationContainer | None = None) -> Litestar:
             auth_router(settings.rate_limit_per_minute),
             users_router(),
             pets_router(),
+            clinics_router(),
             health_router(),
             metrics_handler(backbone),
         ],
