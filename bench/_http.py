@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -399,6 +400,87 @@ def parse_wrk(output: str) -> WrkResult:
 def work_directory(prefix: str) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix=prefix) as directory:
         yield Path(directory)
+
+
+# -- where the CPU goes -----------------------------------------------------------------------
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CpuSample:
+    server: float  # seconds of CPU of every process in the server's session
+    postgres: float  # live PostgreSQL processes plus the backends the postmaster reaped
+    children: float  # this process's waited-for children (wrk)
+    at: float
+
+
+def cpu_sample(server: Server) -> CpuSample:
+    """CPU seconds used so far by the server's processes, by PostgreSQL (on this machine)
+    and by the benchmark's finished child processes."""
+    server_cpu = postgres = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                text = stat.read()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        used = (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+        if int(fields[3]) == server.pid:  # the server's session
+            server_cpu += used
+        elif name == "postgres":
+            # plus what its reaped children used: the postmaster's cutime/cstime holds the
+            # backends of closed connections
+            postgres += used + (int(fields[13]) + int(fields[14])) / _CLOCK_TICKS
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return CpuSample(
+        server=server_cpu,
+        postgres=postgres,
+        children=usage.ru_utime + usage.ru_stime,
+        at=time.monotonic(),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class CpuUse:
+    """CPU of one measured run, as milliseconds per request."""
+
+    server_ms: float
+    postgres_ms: float
+    wrk_ms: float
+    busy: float  # all three together, as a share of the machine's CPUs
+
+    @classmethod
+    def between(cls, before: CpuSample, after: CpuSample, requests: int) -> CpuUse:
+        requests = max(requests, 1)
+        server = after.server - before.server
+        postgres = after.postgres - before.postgres
+        wrk = after.children - before.children
+        elapsed = max(after.at - before.at, 1e-9)
+        return cls(
+            server_ms=1000 * server / requests,
+            postgres_ms=1000 * postgres / requests,
+            wrk_ms=1000 * wrk / requests,
+            busy=(server + postgres + wrk) / elapsed / (os.cpu_count() or 1),
+        )
+
+
+def measured_run(
+    server: Server,
+    requests_file: Path,
+    *,
+    connections: int,
+    seconds: float,
+) -> tuple[WrkResult, CpuUse]:
+    """`run_wrk` with the CPU each side used during it."""
+    before = cpu_sample(server)
+    result = run_wrk(server.url, requests_file, connections=connections, seconds=seconds)
+    after = cpu_sample(server)
+    return result, CpuUse.between(before, after, result.requests)
 
 
 def load_average() -> str:
