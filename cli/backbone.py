@@ -22,6 +22,7 @@ from runtimes.backbone import EventBackbone
 from runtimes.containers import ApplicationContainer, build_container
 from runtimes.observability.logging import configure_logging
 from runtimes.schema import prepare_schema
+from runtimes.sweepers import application_sweepers, run_sweepers
 
 T = TypeVar("T")
 
@@ -63,8 +64,9 @@ def _run_closing(
 
 
 def worker(context: ContextOption = None) -> None:
-    """Run the outbox relays and event consumers until SIGTERM or Ctrl-C (the batch in
-    flight finishes first). Needs PETPRO_REDIS_URL: workers share Redis Streams."""
+    """Run the outbox relays, event consumers and periodic jobs (booking saga recovery,
+    reservation expiry) until SIGTERM or Ctrl-C (the batch in flight finishes first).
+    Needs PETPRO_REDIS_URL: workers share Redis Streams."""
     container = build_container()
     settings = container.settings()
     backbone = container.backbone()
@@ -83,7 +85,8 @@ def worker(context: ContextOption = None) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        await backbone.run(stop, context or None)
+        sweepers = application_sweepers(container, context or ())
+        await asyncio.gather(backbone.run(stop, context or None), run_sweepers(sweepers, stop))
 
     _run_closing(container, run_until_signalled)
 

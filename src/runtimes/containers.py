@@ -14,9 +14,11 @@ from dependency_injector import containers, providers
 from adapters.memory.auth import InMemoryAuthUnitOfWork, in_memory_auth_store
 from adapters.memory.booking import InMemoryBookingUnitOfWork, in_memory_booking_store
 from adapters.memory.clinic import InMemoryClinicUnitOfWork, in_memory_clinic_store
+from adapters.memory.idempotency import InMemoryIdempotencyStore
 from adapters.memory.inventory import InMemoryInventoryUnitOfWork, in_memory_inventory_store
 from adapters.memory.unit_of_work import InMemoryStore
 from adapters.messaging.faults import FaultPoints
+from adapters.payments.fake_gateway import FakePaymentGateway
 from adapters.security.passwords import (
     Argon2Parameters,
     Argon2PasswordHasher,
@@ -24,8 +26,10 @@ from adapters.security.passwords import (
 )
 from adapters.security.tokens import JwtTokenIssuer, TokenSettings
 from adapters.sql.auth.unit_of_work import SqlAuthUnitOfWork
+from adapters.sql.booking import tables as booking_tables
 from adapters.sql.booking.unit_of_work import SqlBookingUnitOfWork
 from adapters.sql.clinic.unit_of_work import SqlClinicUnitOfWork
+from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.inventory.unit_of_work import SqlInventoryUnitOfWork
 from petpro_core.auth.domain.throttling import ThrottleRule
 from petpro_core.auth.handlers import AuthDependencies, AuthHandlers, AuthRules
@@ -39,8 +43,12 @@ from petpro_core.clinic.ports import ClinicUnitOfWorkFactory
 from petpro_core.inventory.handlers import InventoryDependencies, InventoryHandlers
 from petpro_core.inventory.ports import InventoryUnitOfWorkFactory
 from petpro_core.shared.clock import Clock, SystemClock
+from petpro_core.shared.idempotency import IdempotencyStore
 from petpro_core.shared.messagebus import MessageBus
 from runtimes.backbone import EventBackbone
+from runtimes.bridges.clinic_directory import ClinicContextDirectory
+from runtimes.bridges.pet_directory import AuthPetDirectory
+from runtimes.bridges.product_reservations import InventoryProductReservations
 from runtimes.bridges.staff_directory import AuthStaffDirectory
 from runtimes.databases import Databases
 from runtimes.keys import load_signing_key
@@ -67,6 +75,12 @@ def _booking_unit_of_work(
         return lambda: InMemoryBookingUnitOfWork(memory_store)
     database = databases.for_context("booking")
     return lambda: SqlBookingUnitOfWork(database)
+
+
+def _booking_idempotency_store(settings: Settings, databases: Databases) -> IdempotencyStore:
+    if settings.storage_for("booking") is StorageKind.MEMORY:
+        return InMemoryIdempotencyStore()
+    return SqlIdempotencyStore(databases.for_context("booking"), booking_tables.idempotency_keys)
 
 
 def _clinic_unit_of_work(
@@ -144,25 +158,34 @@ class AuthContainer(containers.DeclarativeContainer):
 
 class BookingContainer(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
+    clock: providers.Dependency[Clock] = providers.Dependency()
     databases = providers.Dependency(instance_of=Databases)
+    # The application's bus, looked up when first used: the directories and reservations
+    # ask auth, the clinic context and inventory through it (in-process calls today, HTTP
+    # clients once contexts run as their own services).
+    bus: providers.Dependency[Callable[[], MessageBus]] = providers.Dependency()
 
     memory_store = providers.Singleton(in_memory_booking_store)
     unit_of_work = providers.Singleton(_booking_unit_of_work, settings, databases, memory_store)
     subscription = providers.Singleton(booking_subscription, unit_of_work)
+    idempotency_store = providers.Singleton(_booking_idempotency_store, settings, databases)
+    # The deterministic fake (see adapters/payments); a real provider implements the same
+    # PaymentGateway port.
+    payments = providers.Singleton(FakePaymentGateway)
     handlers = providers.Singleton(
-        BookingHandlers, providers.Factory(BookingDependencies, uow=unit_of_work)
-    )
-
-
-class InventoryContainer(containers.DeclarativeContainer):
-    settings = providers.Dependency(instance_of=Settings)
-    clock: providers.Dependency[Clock] = providers.Dependency()
-    databases = providers.Dependency(instance_of=Databases)
-
-    memory_store = providers.Singleton(in_memory_inventory_store)
-    unit_of_work = providers.Singleton(_inventory_unit_of_work, settings, databases, memory_store)
-    handlers = providers.Singleton(
-        InventoryHandlers, providers.Factory(InventoryDependencies, uow=unit_of_work, clock=clock)
+        BookingHandlers,
+        providers.Factory(
+            BookingDependencies,
+            uow=unit_of_work,
+            clock=clock,
+            payments=payments,
+            reservations=providers.Singleton(InventoryProductReservations, bus),
+            pets=providers.Singleton(AuthPetDirectory, bus),
+            clinics=providers.Singleton(ClinicContextDirectory, bus),
+            hold_timeout=providers.Callable(
+                lambda minutes: timedelta(minutes=minutes), settings.provided.booking_hold_minutes
+            ),
+        ),
     )
 
 
@@ -180,6 +203,18 @@ class ClinicContainer(containers.DeclarativeContainer):
     handlers = providers.Singleton(
         ClinicHandlers,
         providers.Factory(ClinicDependencies, uow=unit_of_work, staff=staff_directory, clock=clock),
+    )
+
+
+class InventoryContainer(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    clock: providers.Dependency[Clock] = providers.Dependency()
+    databases = providers.Dependency(instance_of=Databases)
+
+    memory_store = providers.Singleton(in_memory_inventory_store)
+    unit_of_work = providers.Singleton(_inventory_unit_of_work, settings, databases, memory_store)
+    handlers = providers.Singleton(
+        InventoryHandlers, providers.Factory(InventoryDependencies, uow=unit_of_work, clock=clock)
     )
 
 
@@ -211,7 +246,13 @@ class ApplicationContainer(containers.DeclarativeContainer):
     faults = providers.Singleton(FaultPoints.from_environment)
 
     auth = providers.Container(AuthContainer, settings=settings, clock=clock, databases=databases)
-    booking = providers.Container(BookingContainer, settings=settings, databases=databases)
+    booking = providers.Container(
+        BookingContainer,
+        settings=settings,
+        clock=clock,
+        databases=databases,
+        bus=providers.Callable(_bus_of, __self__),
+    )
     inventory = providers.Container(
         InventoryContainer, settings=settings, clock=clock, databases=databases
     )

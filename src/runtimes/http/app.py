@@ -21,12 +21,14 @@ from runtimes.http.inprocess_workers import inprocess_workers
 from runtimes.http.problems import PROBLEM_BASE_URI, problem_details_plugin
 from runtimes.http.request_context import request_context_middleware
 from runtimes.http.routes.auth import auth_router
+from runtimes.http.routes.bookings import bookings_router, clinic_bookings_router
 from runtimes.http.routes.clinics import clinics_router
 from runtimes.http.routes.health import health_router
 from runtimes.http.routes.pets import pets_router
 from runtimes.http.routes.users import users_router
 from runtimes.observability.logging import configure_logging
 from runtimes.observability.metrics import metrics_handler, prometheus_config
+from runtimes.sweepers import application_sweepers
 
 DOCS_PATH = "/schema"  # also /schema/docs; the schema itself is /schema/openapi.json
 
@@ -55,12 +57,18 @@ def create_app(container: ApplicationContainer | None = None) -> Litestar:
             users_router(),
             pets_router(),
             clinics_router(),
+            clinic_bookings_router(),
+            bookings_router(),
             health_router(),
             metrics_handler(backbone),
         ],
         dependencies=container_dependencies(container),
         middleware=[request_context_middleware, prometheus_config().middleware],
-        lifespan=[inprocess_workers(backbone)] if settings.runs_inprocess_workers else [],
+        lifespan=(
+            [inprocess_workers(backbone, application_sweepers(container))]
+            if settings.runs_inprocess_workers
+            else []
+        ),
         plugins=[problem_details_plugin()],
         cors_config=(
             CORSConfig(allow_origins=list(settings.cors_allow_origins))

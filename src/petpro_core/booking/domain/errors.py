@@ -9,7 +9,13 @@ from petpro_core.booking.domain.bookings import (
     Booking,
     BookingStatus,
 )
-from petpro_core.shared.errors import Conflict, NotFound, PetProError, RuleViolated
+from petpro_core.shared.errors import (
+    Conflict,
+    NotFound,
+    PaymentRequired,
+    PetProError,
+    RuleViolated,
+)
 
 
 class CachedPetNotFound(NotFound):
@@ -98,7 +104,7 @@ class ConcurrentBookingUpdate(Conflict):
     title = "The booking was changed by someone else; retry"
 
 
-class PaymentDeclined(PetProError):
+class PaymentDeclined(PaymentRequired):
     """The payment gateway declined the charge (HTTP 402); the booking failed."""
 
     code = "payment-declined"

@@ -1,0 +1,83 @@
+"""Periodic jobs of a worker process: each runs every `interval` until stopped.
+
+They are safe to run in several processes at once — every job arbitrates through the
+store (leases and optimistic versions on sagas, conditional updates on reservations) — so
+each `petpro worker`, and the all-in-one `petpro serve`, simply runs all of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from petpro_core.booking.commands import AdvanceDueSagas
+from petpro_core.inventory.commands import ExpireReservations
+
+if TYPE_CHECKING:
+    from runtimes.containers import ApplicationContainer
+
+log = logging.getLogger("petpro.sweepers")
+
+SAGA_BATCH = 100
+RESERVATION_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Sweeper:
+    name: str
+    interval_seconds: float
+    job: Callable[[], Awaitable[int]]  # one pass; answers how many things it handled (logged)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                handled = await self.job()
+            except Exception:
+                log.exception("sweeper failed; retrying next round", extra={"sweeper": self.name})
+                handled = 0
+            if handled:
+                log.info("sweeper pass", extra={"sweeper": self.name, "handled": handled})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.interval_seconds)
+
+
+async def run_sweepers(sweepers: Sequence[Sweeper], stop: asyncio.Event) -> None:
+    await asyncio.gather(*(sweeper.run(stop) for sweeper in sweepers))
+
+
+def application_sweepers(
+    container: ApplicationContainer, contexts: Sequence[str] = ()
+) -> list[Sweeper]:
+    """The periodic jobs of the contexts named (all when none are): booking's saga recovery
+    (killed orchestrators, retries after backoff, expired holds) and Idempotency-Key pruning,
+    and inventory's reservation expiry."""
+    bus = container.bus
+    clock = container.clock
+
+    async def advance_sagas() -> int:
+        handled: int = await bus().execute(AdvanceDueSagas(limit=SAGA_BATCH))
+        return handled
+
+    async def prune_idempotency_keys() -> int:
+        await container.booking.idempotency_store().prune(clock().now())
+        return 0  # a full pass: nothing more is waiting
+
+    async def expire_reservations() -> int:
+        expired: int = await bus().execute(
+            ExpireReservations(now=clock().now(), limit=RESERVATION_BATCH)
+        )
+        return expired
+
+    by_context = {
+        "booking": [
+            Sweeper("booking-sagas", 1.0, advance_sagas),
+            Sweeper("idempotency-keys", 600.0, prune_idempotency_keys),
+        ],
+        "inventory": [Sweeper("inventory-reservations", 30.0, expire_reservations)],
+    }
+    wanted = contexts or tuple(by_context)
+    return [sweeper for context in wanted for sweeper in by_context.get(context, [])]
