@@ -57,7 +57,7 @@ def test_availability_lists_free_slots_in_the_clinics_zone(api: Api) -> None:
     clinic = bookable_clinic(api, vets=2)
     owner, _ = owner_with_pet(api, "ann@example.com")
     slots = _slots(api, clinic, owner.headers)
-    # 09:00–12:00 and 14:00–18:00, 30-minute slots, a 30-minute visit plus 10 minutes after.
+    # 09:00-12:00 and 14:00-18:00, 30-minute slots, a 30-minute visit plus 10 minutes after.
     starts = sorted({s["starts_at"] for s in slots})
     assert starts[0] == f"{DAY}T09:00:00+09:00"
     assert f"{DAY}T11:00:00+09:00" in starts and f"{DAY}T11:30:00+09:00" not in starts
