@@ -13,16 +13,20 @@ from datetime import date, time
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, TypeVar
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.bookings import clinic_zone, local_time, styled_status, today_in
 from cli.errors import EXIT_USAGE, fail, guarded
 from cli.session import run
-from petpro_core.auth.commands import FindUserByEmail
+from petpro_core.auth.commands import FindUserByEmail, GetUser
 from petpro_core.auth.domain.roles import OPERATOR
 from petpro_core.auth.domain.users import User
+from petpro_core.booking.commands import GetDaySheet
+from petpro_core.booking.views import DaySheet
 from petpro_core.clinic.commands import (
     AddressInput,
     AddScheduleException,
@@ -45,6 +49,7 @@ from petpro_core.clinic.domain.schedules import WEEKDAYS, Schedule
 from petpro_core.clinic.domain.services import Service
 from petpro_core.contracts.clinic import ScheduleException
 from petpro_core.shared.actors import OPERATOR_ACTOR
+from petpro_core.shared.errors import NotFound
 from petpro_core.shared.messagebus import MessageBus
 from petpro_core.shared.pagination import Page, PageRequest
 from runtimes.containers import ApplicationContainer
@@ -517,6 +522,80 @@ def exceptions_remove(
         )
     )
     typer.echo(f"removed exception {exception_id}")
+
+
+# -- the day sheet (booking's view of a clinic's day) -----------------------------------------
+
+
+@clinics_app.command("day-sheet")
+@guarded
+def clinics_day_sheet(
+    clinic: ClinicArgument,
+    day: Annotated[
+        str | None, typer.Option(help="Clinic-local date, e.g. 2026-05-05. Default: today there.")
+    ] = None,
+    vet: Annotated[str | None, typer.Option(help="Only this vet, e-mail or id.")] = None,
+    include_cancelled: Annotated[
+        bool, typer.Option("--all", help="Cancelled and failed bookings too.")
+    ] = False,
+) -> None:
+    """A clinic's local day: per vet, the bookings' local times, status, pet and owner."""
+    clinic_id = _id(clinic, "the clinic")
+    wanted_day = _date(day, "--day") if day else None
+
+    async def fetch(container: ApplicationContainer) -> tuple[DaySheet, dict[UUID, str]]:
+        bus = container.bus()
+        vet_id = await _user_id(bus, vet) if vet else None
+        the_day = wanted_day
+        if the_day is None:
+            _, zone = await clinic_zone(bus, clinic_id)
+            the_day = today_in(zone, container.clock().now())
+        sheet: DaySheet = await bus.execute(
+            GetDaySheet(
+                actor=OPERATOR_ACTOR,
+                clinic_id=clinic_id,
+                day=the_day,
+                vet_id=vet_id,
+                include_cancelled=include_cancelled,
+            )
+        )
+        labels = {v.vet_id: await _user_label(bus, v.vet_id) for v in sheet.vets}
+        return sheet, labels
+
+    sheet, labels = run(fetch)
+    zone = ZoneInfo(sheet.time_zone)
+    count = sum(len(v.bookings) for v in sheet.vets)
+    console.print(
+        f"[bold]{sheet.clinic_name}[/]: {sheet.day:%A %Y-%m-%d} ({sheet.time_zone}), "
+        f"{count} booking{'' if count == 1 else 's'}"
+    )
+    if not sheet.vets:
+        console.print("no vets and no bookings that day")
+    for vet_day in sheet.vets:
+        table = Table(title=f"Vet {labels[vet_day.vet_id]}", title_justify="left")
+        for column in ("time", "status", "pet", "owner", "service", "booking"):
+            table.add_column(column, no_wrap=column in ("time", "status"), overflow="fold")
+        for b in vet_day.bookings:
+            table.add_row(
+                f"{local_time(b.starts_at, zone)}-{local_time(b.ends_at, zone)}",
+                styled_status(b.status),
+                str(b.pet_id),
+                str(b.owner_id),
+                str(b.service_id),
+                str(b.booking_id),
+            )
+        if not vet_day.bookings:
+            table.add_row("—", "free all day", "", "", "", "")
+        console.print(table)
+
+
+async def _user_label(bus: MessageBus, user_id: UUID) -> str:
+    """`e-mail (id)`, or the id alone when auth does not know the user."""
+    try:
+        user: User = await bus.execute(GetUser(actor=OPERATOR, user_id=user_id))
+    except NotFound:
+        return str(user_id)
+    return f"{user.email} ({user_id})"
 
 
 __all__ = ["clinics_app", "parse_compact_hours"]

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from cli.app_group import OneLineErrorsGroup
 from cli.backbone import consumers_app, dlq_app, outbox_app, worker
+from cli.bookings import bookings_app
 from cli.clinics import clinics_app
 from cli.errors import EXIT_USAGE, fail, guarded
 from cli.events import events_app
@@ -42,6 +43,7 @@ app.add_typer(dlq_app, name="dlq")
 app.command()(guarded(worker))
 app.add_typer(events_app, name="events")
 app.add_typer(clinics_app, name="clinics")
+app.add_typer(bookings_app, name="bookings")
 
 console = Console()
 

@@ -33,3 +33,30 @@ def test_the_event_backbone_example(tmp_path: Path) -> None:
     assert "relay crashes: ['relay.after_publish']" in output
     assert "booking's cache: 'Rex IV' at version 4" in output
     assert "booking's inbox: 4 events, each handled once" in output
+
+
+def test_the_booking_example(tmp_path: Path) -> None:
+    output = run_example("book_an_appointment.py", tmp_path)
+    milestones = [
+        "Flea treatment for cats: on hand 10, reserved 0, available 10",
+        "12 free slots: 09:00, 09:30, 10:00, 10:30",
+        ": confirmed for Wed 04 Mar 09:00",
+        "the gateway's ledger: 1 charge of 6600 JPY (ch_000001)",
+        "stock: on hand 10, reserved 1, available 9",
+        "refused: slot-unavailable",
+        "failed at Wed 04 Mar 10:00: payment-declined (card declined)",
+        "the slot is still free: True",
+        "with another card: confirmed for Wed 04 Mar 10:00",
+        "now Thu 05 Mar 10:00; Wednesday 09:00 is free again: True",
+        "cancelled by the owner: refund 3300 JPY of 6600 JPY",
+        "charged 13200 JPY, refunded 3300 JPY",
+        "stock: on hand 10, reserved 0, available 10",
+        "Shibuya Animal Clinic, Wednesday 2026-03-04 (Asia/Tokyo)",
+        "1 x petpro.booking.cancelled.v1",
+        "1 x petpro.payment.refunded.v1",
+    ]
+    position = 0
+    for milestone in milestones:  # each one, in this order
+        found = output.find(milestone, position)
+        assert found >= 0, f"{milestone!r} missing after position {position}:\n{output}"
+        position = found + len(milestone)
