@@ -242,10 +242,15 @@ def bookings_list(
     if output is OutputFormat.CSV:
         _print_csv([booking_record(b, zone) for b in bookings])
         return
-    table = Table(
-        title=f"{found.name}: {len(bookings)} bookings from {start_day} to {end_day} "
-        f"({found.time_zone})"
+    count = len(bookings)
+    console.print(
+        f"[bold]{found.name}[/]: {count} booking{'' if count == 1 else 's'} "
+        f"from {start_day} to {end_day} ({found.time_zone})",
+        soft_wrap=True,
     )
+    if not bookings:
+        return
+    table = Table()
     for column in ("start", "vet", "pet", "status", "price", "refund", "id"):
         table.add_column(
             column,

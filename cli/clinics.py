@@ -567,12 +567,14 @@ def clinics_day_sheet(
     count = sum(len(v.bookings) for v in sheet.vets)
     console.print(
         f"[bold]{sheet.clinic_name}[/]: {sheet.day:%A %Y-%m-%d} ({sheet.time_zone}), "
-        f"{count} booking{'' if count == 1 else 's'}"
+        f"{count} booking{'' if count == 1 else 's'}",
+        soft_wrap=True,
     )
     if not sheet.vets:
         console.print("no vets and no bookings that day")
     for vet_day in sheet.vets:
-        table = Table(title=f"Vet {labels[vet_day.vet_id]}", title_justify="left")
+        console.print(f"[bold]vet[/] {labels[vet_day.vet_id]}", soft_wrap=True)
+        table = Table()
         for column in ("time", "status", "pet", "owner", "service", "booking"):
             table.add_column(column, no_wrap=column in ("time", "status"), overflow="fold")
         for b in vet_day.bookings:
