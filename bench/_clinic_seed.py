@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 import time
 from collections.abc import Iterator, Sequence
@@ -105,6 +106,8 @@ def app_environment(database_url: str, data_dir: Path, **extra: str) -> dict[str
 
 
 def seed_container(database_url: str, data_dir: Path) -> ApplicationContainer:
+    # The relay's notice on a fresh in-process broker ("groups created") is expected here.
+    logging.getLogger("petpro").setLevel(logging.ERROR)
     env = app_environment(database_url, data_dir)
     settings = Settings.model_validate(
         {

@@ -412,12 +412,15 @@ class CpuSample:
     server: float  # seconds of CPU of every process in the server's session
     postgres: float  # live PostgreSQL processes plus the backends the postmaster reaped
     children: float  # this process's waited-for children (wrk)
+    machine: float  # every CPU's busy time (/proc/stat)
     at: float
 
 
-def cpu_sample(server: Server) -> CpuSample:
-    """CPU seconds used so far by the server's processes, by PostgreSQL (on this machine)
-    and by the benchmark's finished child processes."""
+def cpu_sample(server: Server, database: str) -> CpuSample:
+    """CPU seconds used so far by the server's processes, by PostgreSQL (its auxiliary
+    processes, the backends connected to `database`, and the backends the postmaster has
+    reaped, so closed connections count too; other databases' live backends do not) and by
+    the benchmark's finished child processes."""
     server_cpu = postgres = 0.0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -425,6 +428,8 @@ def cpu_sample(server: Server) -> CpuSample:
         try:
             with open(f"/proc/{entry}/stat") as stat:
                 text = stat.read()
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                command = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
         name = text[text.index("(") + 1 : text.rindex(")")]
@@ -433,14 +438,19 @@ def cpu_sample(server: Server) -> CpuSample:
         if int(fields[3]) == server.pid:  # the server's session
             server_cpu += used
         elif name == "postgres":
-            # plus what its reaped children used: the postmaster's cutime/cstime holds the
-            # backends of closed connections
-            postgres += used + (int(fields[13]) + int(fields[14])) / _CLOCK_TICKS
+            client = "(" in command or "[local]" in command
+            if not client or f" {database} " in command:
+                postgres += used
+            postgres += (int(fields[13]) + int(fields[14])) / _CLOCK_TICKS
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with open("/proc/stat") as stat:
+        ticks = [int(value) for value in stat.readline().split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
     return CpuSample(
         server=server_cpu,
         postgres=postgres,
         children=usage.ru_utime + usage.ru_stime,
+        machine=(sum(ticks[:8]) - idle) / _CLOCK_TICKS,
         at=time.monotonic(),
     )
 
@@ -453,6 +463,7 @@ class CpuUse:
     postgres_ms: float
     wrk_ms: float
     busy: float  # all three together, as a share of the machine's CPUs
+    others: float  # everything else on the machine (other work disturbing the run), likewise
 
     @classmethod
     def between(cls, before: CpuSample, after: CpuSample, requests: int) -> CpuUse:
@@ -461,11 +472,14 @@ class CpuUse:
         postgres = after.postgres - before.postgres
         wrk = after.children - before.children
         elapsed = max(after.at - before.at, 1e-9)
+        cpus = os.cpu_count() or 1
+        ours = server + postgres + wrk
         return cls(
             server_ms=1000 * server / requests,
             postgres_ms=1000 * postgres / requests,
             wrk_ms=1000 * wrk / requests,
-            busy=(server + postgres + wrk) / elapsed / (os.cpu_count() or 1),
+            busy=ours / elapsed / cpus,
+            others=max(0.0, (after.machine - before.machine) - ours) / elapsed / cpus,
         )
 
 
@@ -475,14 +489,30 @@ def measured_run(
     *,
     connections: int,
     seconds: float,
+    database: str,
 ) -> tuple[WrkResult, CpuUse]:
-    """`run_wrk` with the CPU each side used during it."""
-    before = cpu_sample(server)
+    """`run_wrk` with the CPU each side used during it (`database`: the run's PostgreSQL
+    database, whose backends count)."""
+    before = cpu_sample(server, database)
     result = run_wrk(server.url, requests_file, connections=connections, seconds=seconds)
-    after = cpu_sample(server)
+    after = cpu_sample(server, database)
     return result, CpuUse.between(before, after, result.requests)
 
 
 def load_average() -> str:
     one, five, _ = os.getloadavg()
     return f"{one:.2f} / {five:.2f}"
+
+
+def wait_for_quiet(limit: float, *, most_seconds: float = 300.0) -> None:
+    """Wait (at most `most_seconds`) until the 1-minute load average is below `limit`: other
+    work on the machine (a test suite) would take CPU from the servers being compared."""
+    deadline = time.monotonic() + most_seconds
+    shown = False
+    while os.getloadavg()[0] >= limit and time.monotonic() < deadline:
+        if not shown:
+            print(f"  waiting for the machine to be quiet (load {load_average()}) ...", flush=True)
+            shown = True
+        time.sleep(5)
+    if os.getloadavg()[0] >= limit:
+        print(f"  ! the machine is busy (load {load_average()}): figures will be low and noisy")

@@ -42,6 +42,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import psycopg
+from sqlalchemy.engine import make_url
 
 from bench._clinic_seed import (
     ClinicPlan,
@@ -66,6 +67,7 @@ from bench._http import (
     run_wrk,
     running,
     uvicorn_app,
+    wait_for_quiet,
     work_directory,
     write_requests,
 )
@@ -113,6 +115,13 @@ def arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--only", choices=("petpro", "raw"), help="measure one server only (profiling)"
+    )
+    parser.add_argument(
+        "--quiet-load",
+        type=float,
+        default=1.0,
+        help="before measuring, wait (up to 5 min) for the 1-minute load average to drop "
+        "below this",
     )
     parser.add_argument(
         "--database-url",
@@ -307,7 +316,11 @@ def measure(
         write_requests(run_file, booking_requests(slots, seeded, f"{label}{round_}"))
         opened = sessions(database_url)
         result, cpu = measured_run(
-            server, run_file, connections=args.connections, seconds=args.seconds
+            server,
+            run_file,
+            connections=args.connections,
+            seconds=args.seconds,
+            database=make_url(database_url).database or "",
         )
         opened = sessions(database_url) - opened - 1  # not this check's own
         backlog = unpublished(database_url)
@@ -344,6 +357,7 @@ def report(runs: Sequence[Run], args: argparse.Namespace) -> bool:
             "postgres",
             "wrk",
             "busy",
+            "others",
             "new PG conns",
         ),
         [
@@ -361,6 +375,7 @@ def report(runs: Sequence[Run], args: argparse.Namespace) -> bool:
                 run.cpu.postgres_ms,
                 run.cpu.wrk_ms,
                 f"{run.cpu.busy:.0%}",
+                f"{run.cpu.others:.0%}",
                 run.sessions_opened,
             )
             for run in runs
@@ -437,6 +452,7 @@ def main() -> int:
         seconds = time.perf_counter() - started
         print(f"{feed.left:,} free slots read from availability in {seconds:.1f} s")
 
+        wait_for_quiet(args.quiet_load)
         servers = {"petpro": product, "raw": raw}
         order = ["raw", "petpro"] if args.only is None else [args.only]
         rates = {"petpro": 1500.0, "raw": 3000.0}

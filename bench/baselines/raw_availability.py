@@ -12,7 +12,7 @@ It does the work the product's endpoint does, and no more:
    (`SqlBookingRepository.busy`; `vet_id = ANY($1)` where SQLAlchemy expands `IN (…)`);
 4. the same pure computation, `petpro_core.booking.domain.availability.free_slots`, on the
    same domain values built from those rows;
-5. the same JSON document (`clinic_id`, `service_id`, `time_zone`, `slots` of `vet_id`,
+5. the same JSON document (`clinic_id`, `service_id`, `slots` of `vet_id`,
    `starts_at`, `ends_at`), encoded with the standard library.
 
 Statements were captured from the product with SQLAlchemy's `before_cursor_execute` (see the
@@ -217,7 +217,6 @@ async def availability(
         {
             "clinic_id": str(clinic_id),
             "service_id": str(service_id),
-            "time_zone": zone_name,
             "slots": [
                 {
                     "vet_id": str(slot.vet_id),
