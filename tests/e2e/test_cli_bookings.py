@@ -75,10 +75,14 @@ class Deployment:
         self.clock = FixedClock(MONDAY_9AM)
         self.gateway = FakePaymentGateway()
         self.gateway_per_container = False
+        self.own_gateways: list[FakePaymentGateway] = []  # those of the other "processes"
 
     def container(self) -> ApplicationContainer:
         container = build_container(self.settings, clock=self.clock)
-        gateway = FakePaymentGateway() if self.gateway_per_container else self.gateway
+        gateway = self.gateway
+        if self.gateway_per_container:
+            gateway = FakePaymentGateway()
+            self.own_gateways.append(gateway)
         container.booking.payments.override(providers.Object(gateway))
         return container
 
@@ -346,22 +350,33 @@ def test_the_clinic_cancels_a_booking_with_a_full_refund(
     assert len(deployment.gateway.refunds) == 1
 
 
-def test_a_cancellation_stands_when_the_refund_cannot_be_paid_from_the_console(
+def test_the_console_refunds_a_charge_another_process_took(
     deployment: Deployment, booked: Booked, env: dict[str, str]
 ) -> None:
-    # The console's gateway never saw the charge (the fake keeps it in the process that took
-    # it): the booking is cancelled, the refund is left to the recovery job, which pays it
-    # where the charge is known.
+    # The console is another process: its gateway never saw the charge, and refunds it by
+    # the reference alone (which carries the charged amount).
     deployment.gateway_per_container = True
-    booking = str(booked.ann.booking_id)
-    result = invoke(["bookings", "cancel", booking], env)
+    result = invoke(["bookings", "cancel", str(booked.ann.booking_id)], env)
+    assert result.exit_code == 0, result.output
+    assert "refund 6600 JPY" in result.stdout and "warning" not in result.stderr
+    assert deployment.gateway.refunds == []
+    refunds = [r.amount for gateway in deployment.own_gateways for r in gateway.refunds]
+    assert refunds == [Money.of("6600", "JPY")]
+    assert _reserved(deployment, booked.world) == 0
+
+
+def test_a_cancellation_stands_when_the_refund_cannot_be_paid_yet(
+    deployment: Deployment, booked: Booked, env: dict[str, str]
+) -> None:
+    # The provider is down: the cancellation stands, the refund waits for the recovery job.
+    deployment.gateway.refunds_unavailable = True
+    result = invoke(["bookings", "cancel", str(booked.ann.booking_id)], env)
     assert result.exit_code == 0, result.output
     assert "refund 6600 JPY" in result.stdout
-    assert "warning: the refund and release are not done yet" in result.stderr
     assert deployment.gateway.refunds == []
 
-    deployment.gateway_per_container = False
-    deployment.clock.advance(timedelta(minutes=5))  # the lease has run out
+    deployment.gateway.refunds_unavailable = False
+    deployment.clock.advance(timedelta(minutes=5))  # past the backoff and the lease
     assert "advanced 1 booking saga" in _ok(["bookings", "recover"], env)
     assert [r.amount for r in deployment.gateway.refunds] == [Money.of("6600", "JPY")]
     assert _reserved(deployment, booked.world) == 0

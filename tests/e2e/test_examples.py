@@ -41,7 +41,7 @@ def test_the_booking_example(tmp_path: Path) -> None:
         "Flea treatment for cats: on hand 10, reserved 0, available 10",
         "12 free slots: 09:00, 09:30, 10:00, 10:30",
         ": confirmed for Wed 04 Mar 09:00",
-        "the gateway's ledger: 1 charge of 6600 JPY (ch_000001)",
+        "the gateway's ledger: 1 charge of 6600 JPY (ch_",
         "stock: on hand 10, reserved 1, available 9",
         "refused: slot-unavailable",
         "failed at Wed 04 Mar 10:00: payment-declined (card declined)",

@@ -16,13 +16,20 @@ first outcome and moves no money. A refund never exceeds what is left of its cha
 ledger (`charges`, `refunds`, `net_charged`, the totals) is what tests assert on. A lock
 guards the ledger (no awaits inside), so concurrent requests — tasks or threads — see one
 consistent history.
+
+The ledger lives in the process, but several processes share the work (`petpro serve
+--workers 2`, `petpro worker`, the CLI), so references are derived from the idempotency key
+and carry the charged amount (`ch_<digest>_6600_JPY`): a process asked to refund a charge
+another process took accepts it, up to that amount. (Only a real provider knows across
+processes what is left of a charge; this fake checks it per process.)
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from petpro_core.booking.ports import ChargeOutcome, PaymentGatewayUnavailable, RefundOutcome
 from petpro_core.shared.money import Money
@@ -62,6 +69,7 @@ class FakePaymentGateway:
         # Keyed outcomes: a repeat answers these.
         self._charge_outcomes: dict[str, ChargeOutcome] = {}
         self._refund_outcomes: dict[str, RefundOutcome] = {}
+        self._adopted: dict[str, Charge] = {}  # charges other processes took (see module)
         self._failed_once: set[str] = set()
         self._timed_out_once: set[str] = set()
         # Simulated outages: while set, every call fails before touching the ledger.
@@ -99,7 +107,7 @@ class FakePaymentGateway:
         if reason is not None:
             self.declines.append(idempotency_key)
             return ChargeOutcome(succeeded=False, decline_reason=reason)
-        reference = f"ch_{len(self.charges) + 1:06d}"
+        reference = f"ch_{_digest(idempotency_key)}_{amount.amount}_{amount.currency}"
         self.charges.append(
             Charge(
                 reference=reference,
@@ -128,7 +136,7 @@ class FakePaymentGateway:
                 raise ValueError(
                     f"refund of {amount} exceeds what is left of charge {charge_reference}"
                 )
-            outcome = RefundOutcome(reference=f"re_{len(self.refunds) + 1:06d}", amount=amount)
+            outcome = RefundOutcome(reference=f"re_{_digest(idempotency_key)}", amount=amount)
             self.refunds.append(
                 Refund(
                     reference=outcome.reference,
@@ -146,7 +154,31 @@ class FakePaymentGateway:
         for charge in self.charges:
             if charge.reference == reference:
                 return charge
-        raise ValueError(f"no charge {reference!r}")
+        return self._charged_elsewhere(reference)
+
+    def _charged_elsewhere(self, reference: str) -> Charge:
+        """A charge another process took, known by its reference alone."""
+        adopted = self._adopted.get(reference)
+        if adopted is not None:
+            return adopted
+        prefix, _, rest = reference.partition("_")
+        digest, _, money = rest.partition("_")
+        amount, _, currency = money.partition("_")
+        try:
+            charged = Money.of(amount, currency)
+        except (ValueError, InvalidOperation):
+            raise ValueError(f"no charge {reference!r}") from None
+        if prefix != "ch" or not digest or charged.amount <= 0:
+            raise ValueError(f"no charge {reference!r}")
+        adopted = Charge(
+            reference=reference,
+            idempotency_key="",
+            token="",
+            amount=charged,
+            description="charged by another process",
+        )
+        self._adopted[reference] = adopted
+        return adopted
 
     def _net(self, charge: Charge) -> Money:
         refunded = sum(
@@ -176,3 +208,7 @@ class FakePaymentGateway:
     def total_refunded(self) -> Decimal:
         with self._lock:
             return sum((refund.amount.amount for refund in self.refunds), Decimal(0))
+
+
+def _digest(idempotency_key: str) -> str:
+    return hashlib.sha256(idempotency_key.encode()).hexdigest()[:20]
