@@ -33,16 +33,21 @@ class Sweeper:
     job: Callable[[], Awaitable[int]]  # one pass; answers how many things it handled (logged)
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
+        """A pass every `interval_seconds`, the first one interval after the start."""
+        while not await _stopped_within(stop, self.interval_seconds):
             try:
                 handled = await self.job()
             except Exception:
                 log.exception("sweeper failed; retrying next round", extra={"sweeper": self.name})
-                handled = 0
+                continue
             if handled:
                 log.info("sweeper pass", extra={"sweeper": self.name, "handled": handled})
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.interval_seconds)
+
+
+async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+    return stop.is_set()
 
 
 async def run_sweepers(sweepers: Sequence[Sweeper], stop: asyncio.Event) -> None:

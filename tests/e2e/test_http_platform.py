@@ -107,12 +107,14 @@ def test_unknown_routes_and_methods_are_problems(api: Api) -> None:
 
 
 def test_unexpected_errors_are_500_problems_without_internals(
-    api: Api, monkeypatch: pytest.MonkeyPatch
+    make_api: ApiFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def broken(self: AuthHandlers, command: object) -> None:
         raise RuntimeError("secret connection string postgres://admin:hunter2@db")
 
-    monkeypatch.setattr(AuthHandlers, "register_user", broken)  # before the bus is built
+    # Before the app (and its background jobs) can build the bus.
+    monkeypatch.setattr(AuthHandlers, "register_user", broken)
+    api = make_api()
     response = api.register("ada@example.com")
     body = assert_problem(response, 500, "internal-error")
     assert "hunter2" not in response.text and "RuntimeError" not in response.text
