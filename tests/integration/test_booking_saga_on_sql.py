@@ -37,6 +37,8 @@ from tests.unit.test_booking_saga import _scenario as run_scenario
 from tests.unit.test_booking_saga import recover as recover_on_memory
 
 PAST_THE_HOLD = timedelta(minutes=20)
+# How long the clock moves before each recovery round: past the lease, or past the hold.
+WAITS = {"lease": PAST_LEASES, "expiry": PAST_THE_HOLD}
 
 
 @dataclass(kw_only=True)
@@ -147,9 +149,6 @@ async def crash_and_recover(
         assert booking.status == EXPECTED[scenario]
     assert await world.unfinished_sagas() == 0
     return world.faults.fired
-
-
-WAITS = {"lease": PAST_LEASES, "expiry": PAST_THE_HOLD}
 
 
 async def fired_on_memory(scenario: str) -> set[str]:
