@@ -17,6 +17,7 @@ import pytest
 from adapters.memory.booking import BookingState, InMemoryBookingUnitOfWork
 from petpro_core.booking.commands import (
     CancelBooking,
+    CreateBooking,
     FindAvailability,
     GetBooking,
     GetDaySheet,
@@ -705,5 +706,57 @@ async def test_availability_checks_its_window(world: BookingWorld) -> None:
                 service_id=new_id(),
                 window_start=start,
                 window_end=start + timedelta(days=1),
+            )
+        )
+
+
+class _RacingUnitOfWork(InMemoryBookingUnitOfWork):
+    """Its busy check misses bookings (as when another request commits between the check
+    and the insert); the store's overlap check still refuses them."""
+
+    def _bind(self, working: BookingState) -> None:
+        super()._bind(working)
+        real = self.bookings
+
+        class Blind:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(real, name)
+
+            async def busy(self, *args: Any) -> list[BusyInterval]:
+                return []
+
+        self.bookings = Blind()  # type: ignore[assignment]
+
+
+async def test_any_vet_falls_back_to_the_next_when_the_first_was_just_taken(
+    world: BookingWorld,
+) -> None:
+    setup = await world.add_clinic(vets=2)
+    first_owner, first_pet = await world.owner_with_pet()
+    taken = await world.book(first_owner, first_pet, setup, vet_id=setup.vets[0])
+    racing = MessageBus()
+    BookingHandlers(world.dependencies(uow=lambda: _RacingUnitOfWork(world.store))).register(racing)
+    owner, pet = await world.owner_with_pet()
+    booking: Booking = await racing.execute(
+        CreateBooking(
+            actor=owner,
+            pet_id=pet.pet_id,
+            clinic_id=setup.clinic.clinic_id,
+            service_id=setup.service.service_id,
+            starts_at=taken.starts_at,
+            payment_token="tok_visa",
+        )
+    )
+    assert booking.status is BookingStatus.CONFIRMED and booking.vet_id == setup.vets[1]
+    late_owner, late_pet = await world.owner_with_pet()
+    with pytest.raises(SlotUnavailable):
+        await racing.execute(
+            CreateBooking(
+                actor=late_owner,
+                pet_id=late_pet.pet_id,
+                clinic_id=setup.clinic.clinic_id,
+                service_id=setup.service.service_id,
+                starts_at=taken.starts_at,
+                payment_token="tok_visa",
             )
         )

@@ -134,6 +134,14 @@ class BookingDependencies:
     ids: Callable[[], UUID] = new_id  # booking ids when the caller gives none
 
 
+class _VetTaken(Exception):
+    """The store refused the hold: another booking took this vet's time meanwhile."""
+
+    def __init__(self, vet_id: UUID) -> None:
+        super().__init__(f"vet {vet_id} was just booked")
+        self.vet_id = vet_id
+
+
 @dataclass(frozen=True)
 class _Offer:
     """What a clinic offers for one service, as booking knows it."""
@@ -215,16 +223,27 @@ class BookingHandlers:
         blocked_from, blocked_until = blocked_interval(service, starts_at)
         candidates = [cmd.vet_id] if cmd.vet_id is not None else sorted(service.vet_ids)
 
-        try:
-            held, booking = await self._hold(
-                cmd, booking_id, pet, offer, candidates, starts_at, (blocked_from, blocked_until)
-            )
-        except SlotTaken:
-            # Taken meanwhile, or the same request (same id) committed first.
-            existing = await self._existing(booking_id, actor)
-            if existing is not None:
-                return await self._advanced(orchestrator, existing)
-            raise SlotUnavailable("the slot was just taken") from None
+        while True:
+            try:
+                held, booking = await self._hold(
+                    cmd,
+                    booking_id,
+                    pet,
+                    offer,
+                    candidates,
+                    starts_at,
+                    (blocked_from, blocked_until),
+                )
+                break
+            except _VetTaken as taken:
+                # Taken meanwhile, or the same request (same id) committed first.
+                existing = await self._existing(booking_id, actor)
+                if existing is not None:
+                    return await self._advanced(orchestrator, existing)
+                # Any vet would do: try the others before giving up.
+                candidates = [vet for vet in candidates if vet != taken.vet_id]
+                if not candidates:
+                    raise SlotUnavailable("the slot was just taken") from None
         if not held:  # the same request committed first
             self._require_owner(booking, actor)
             return await self._advanced(orchestrator, booking)
@@ -244,7 +263,7 @@ class BookingHandlers:
     ) -> tuple[bool, Booking]:
         """Add the held booking and its saga, and record booking.created, in one commit.
         Answers (True, the new booking), or (False, the booking) if the id exists already.
-        Raises SlotTaken when the store's overlap check answered."""
+        Raises _VetTaken when the store refused the chosen vet's time (taken meanwhile)."""
         service = offer.service
         blocked_from, blocked_until = blocked
         async with self._deps.uow() as uow:
@@ -278,7 +297,10 @@ class BookingHandlers:
                 now=now,
                 expires_at=now + self._deps.hold_timeout,
             )
-            await uow.bookings.add(booking)
+            try:
+                await uow.bookings.add(booking)
+            except SlotTaken:
+                raise _VetTaken(vet_id) from None
             await uow.sagas.add(saga)
             uow.record(created)
             await uow.commit()
