@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID
 
+from adapters.memory.inbox import InMemoryInbox
 from adapters.memory.unit_of_work import InMemoryStore, InMemoryUnitOfWork
 from petpro_core.booking.domain.bookings import Booking, BookingStatus
 from petpro_core.booking.domain.clinic_cache import CachedClinic, CachedSchedule, CachedService
@@ -214,23 +215,6 @@ class InMemoryBookingSagaRepository:
         return [s.booking_id for s in due[:limit]]
 
 
-class InMemoryInbox:
-    def __init__(self, state: BookingState) -> None:
-        self._handled = state.inbox
-
-    async def claim(self, consumer: str, event_ids: Sequence[UUID]) -> set[UUID]:
-        new_ids = {event_id for event_id in event_ids if (consumer, event_id) not in self._handled}
-        handled_at = datetime.now(UTC)
-        self._handled.update({(consumer, event_id): handled_at for event_id in new_ids})
-        return new_ids
-
-    async def prune(self, handled_before: datetime) -> int:
-        old = [key for key, handled_at in self._handled.items() if handled_at < handled_before]
-        for key in old:
-            del self._handled[key]
-        return len(old)
-
-
 class InMemoryBookingUnitOfWork(InMemoryUnitOfWork[BookingState]):
     inbox: Inbox
     pet_cache: PetCacheRepository
@@ -239,7 +223,7 @@ class InMemoryBookingUnitOfWork(InMemoryUnitOfWork[BookingState]):
     sagas: BookingSagaRepository
 
     def _bind(self, working: BookingState) -> None:
-        self.inbox = InMemoryInbox(working)
+        self.inbox = InMemoryInbox(working.inbox)
         self.pet_cache = InMemoryPetCacheRepository(working)
         self.clinics = InMemoryClinicCacheRepository(working)
         self.bookings = InMemoryBookingRepository(working)

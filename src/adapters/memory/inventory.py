@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID
 
+from adapters.memory.inbox import InMemoryInbox
 from adapters.memory.unit_of_work import InMemoryStore, InMemoryUnitOfWork
 from petpro_core.inventory.domain.errors import SkuAlreadyUsed
 from petpro_core.inventory.domain.products import Product
@@ -139,23 +140,6 @@ class InMemoryReservationRepository:
         return [r.reservation_id for r in due[:limit]]
 
 
-class InMemoryInventoryInbox:
-    def __init__(self, state: InventoryState) -> None:
-        self._handled = state.inbox
-
-    async def claim(self, consumer: str, event_ids: Sequence[UUID]) -> set[UUID]:
-        new_ids = {event_id for event_id in event_ids if (consumer, event_id) not in self._handled}
-        handled_at = datetime.now(UTC)
-        self._handled.update({(consumer, event_id): handled_at for event_id in new_ids})
-        return new_ids
-
-    async def prune(self, handled_before: datetime) -> int:
-        old = [key for key, handled_at in self._handled.items() if handled_at < handled_before]
-        for key in old:
-            del self._handled[key]
-        return len(old)
-
-
 class InMemoryInventoryUnitOfWork(InMemoryUnitOfWork[InventoryState]):
     inbox: Inbox
     products: ProductRepository
@@ -163,7 +147,7 @@ class InMemoryInventoryUnitOfWork(InMemoryUnitOfWork[InventoryState]):
     reservations: ReservationRepository
 
     def _bind(self, working: InventoryState) -> None:
-        self.inbox = InMemoryInventoryInbox(working)
+        self.inbox = InMemoryInbox(working.inbox)
         self.products = InMemoryProductRepository(working)
         self.stock = InMemoryStockRepository(working)
         self.reservations = InMemoryReservationRepository(working)
