@@ -57,11 +57,31 @@ class ServerCommand:
     ready_path: str = "/health/ready"
 
 
+VARIANTS_DIR = ROOT / "bench" / "variants"
+ENGINE_VARIANTS = ("pool", "noping", "asyncpg")
+
+
 def petpro_serve(
-    name: str, *, workers: int, env: Mapping[str, str], ready_path: str = "/health/ready"
+    name: str,
+    *,
+    workers: int,
+    env: Mapping[str, str],
+    ready_path: str = "/health/ready",
+    engine_variant: str = "",
 ) -> ServerCommand:
-    """`petpro serve` as deployed (uvicorn, `workers` processes, its own logging)."""
+    """`petpro serve` as deployed (uvicorn, `workers` processes, its own logging); with an
+    `engine_variant` (see bench/variants/sitecustomize.py) its PostgreSQL engine is built
+    differently."""
     petpro = str(Path(PYTHON).with_name("petpro"))
+    if engine_variant:
+        unknown = set(engine_variant.split(",")) - set(ENGINE_VARIANTS)
+        if unknown:
+            raise ValueError(f"unknown engine variant {sorted(unknown)}: {ENGINE_VARIANTS}")
+        env = {
+            **env,
+            "PYTHONPATH": str(VARIANTS_DIR),
+            "BENCH_ENGINE_VARIANT": engine_variant,
+        }
     return ServerCommand(
         name=name,
         argv=(
@@ -120,7 +140,12 @@ def running(command: ServerCommand, *, log_dir: Path) -> Iterator[Server]:
     argv = [part.replace("{port}", str(port)) for part in command.argv]
     env = {**os.environ, **command.env}
     env["PYTHONPATH"] = os.pathsep.join(
-        [str(ROOT), str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]
+        [
+            *filter(None, [command.env.get("PYTHONPATH")]),
+            str(ROOT),
+            str(ROOT / "src"),
+            *filter(None, [os.environ.get("PYTHONPATH")]),
+        ]
     )
     log_path = log_dir / f"{command.name}-{port}.log"
     with log_path.open("wb") as log:

@@ -120,6 +120,12 @@ def arguments() -> argparse.Namespace:
         "--only", choices=("petpro", "raw"), help="measure one server only (profiling)"
     )
     parser.add_argument(
+        "--engine-variant",
+        default="",
+        help="measure petpro with its PostgreSQL engine built differently: any of pool, "
+        "noping, asyncpg, comma-separated (see bench/variants/sitecustomize.py)",
+    )
+    parser.add_argument(
         "--quiet-load",
         type=float,
         default=1.0,
@@ -388,13 +394,17 @@ def main() -> int:
         f"workers per server, wrk -t2 -c{args.connections}, {args.rounds} rounds of "
         f"{args.seconds:.0f} s (warm-up {args.warmup:.0f} s), {os.cpu_count()} CPUs"
     )
+    if args.engine_variant:
+        print(f"petpro's engine variant: {args.engine_variant} (bench/variants/sitecustomize.py)")
     with fresh_database(args.database_url) as database_url, work_directory("petpro-bench-") as work:
         data_dir = work / "data"
         started = time.perf_counter()
         seeded = asyncio.run(_seed(database_url, data_dir, args.owners))
         asyncio.run(add_closures(database_url, data_dir, seeded, zone))
         env = app_environment(database_url, data_dir)
-        product = petpro_serve("petpro", workers=args.workers, env=env)
+        product = petpro_serve(
+            "petpro", workers=args.workers, env=env, engine_variant=args.engine_variant
+        )
         raw = uvicorn_app(
             "raw",
             "bench.baselines.raw_availability:app",

@@ -117,6 +117,12 @@ def arguments() -> argparse.Namespace:
         "--only", choices=("petpro", "raw"), help="measure one server only (profiling)"
     )
     parser.add_argument(
+        "--engine-variant",
+        default="",
+        help="measure petpro with its PostgreSQL engine built differently: any of pool, "
+        "noping, asyncpg, comma-separated (see bench/variants/sitecustomize.py)",
+    )
+    parser.add_argument(
         "--quiet-load",
         type=float,
         default=1.0,
@@ -387,8 +393,13 @@ def report(runs: Sequence[Run], args: argparse.Namespace) -> bool:
             f"  ! {run.server} round {run.round}: not every request took the success path "
             f"(statuses {dict(run.result.statuses)}, repeats {run.result.exhausted}, socket "
             f"errors {run.result.socket_errors}, confirmed {run.confirmed} of "
-            f"{run.answered_201} answered 201)"
+            f"{run.answered_201} answered 201 plus those in flight at the end)"
         )
+        if run.result.count(202):
+            print(
+                "    202 = held: the saga's first step was taken by someone else (the recovery "
+                "sweeper finds a just-held saga due) and the request answered before it ended"
+            )
     product = [run for run in runs if run.server == "petpro"]
     raw = [run for run in runs if run.server == "raw"]
     if not product or not raw:
@@ -421,6 +432,8 @@ def main() -> int:
         f"wrk -t2 -c{args.connections}, {args.rounds} rounds of {args.seconds:.0f} s "
         f"(warm-up {args.warmup:.0f} s), {os.cpu_count()} CPUs"
     )
+    if args.engine_variant:
+        print(f"petpro's engine variant: {args.engine_variant} (bench/variants/sitecustomize.py)")
     with fresh_database(args.database_url) as database_url, work_directory("petpro-bench-") as work:
         data_dir = work / "data"
         started = time.perf_counter()
@@ -434,7 +447,9 @@ def main() -> int:
             data_dir,
             PETPRO_INPROCESS_WORKERS="false" if args.no_inprocess_workers else "true",
         )
-        product = petpro_serve("petpro", workers=args.workers, env=env)
+        product = petpro_serve(
+            "petpro", workers=args.workers, env=env, engine_variant=args.engine_variant
+        )
         raw = uvicorn_app(
             "raw",
             "bench.baselines.raw_booking:app",
