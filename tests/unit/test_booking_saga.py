@@ -322,6 +322,25 @@ async def test_a_hold_never_charged_expires_without_touching_the_gateway(
     assert world.payments.calls == {"charge": 0, "refund": 0}
 
 
+async def test_the_recovery_job_leaves_a_just_held_saga_to_its_request(
+    world: BookingWorld,
+) -> None:
+    # The request that held the booking owns its saga for a lease; the recovery job taking
+    # it meanwhile would leave the request answering "held" instead of "confirmed".
+    setup = await world.add_clinic()
+    owner, pet = await world.owner_with_pet()
+    swept: list[int] = []
+
+    async def recovery_job_runs_now() -> None:
+        swept.append(await advance_due(world))
+
+    world.faults.hooks["after_hold"] = recovery_job_runs_now
+    booking = await world.book(owner, pet, setup)
+    assert swept == [0]
+    assert booking.status is BookingStatus.CONFIRMED
+    assert len(world.payments.charges) == 1
+
+
 # -- duplicates and races ------------------------------------------------------------------
 
 

@@ -134,6 +134,10 @@ class BookingDependencies:
     ids: Callable[[], UUID] = new_id  # booking ids when the caller gives none
 
 
+# A saga is created at version 1, leased to the request that held the booking.
+_HELD_SAGA_VERSION = 1
+
+
 class _VetTaken(Exception):
     """The store refused the hold: another booking took this vet's time meanwhile."""
 
@@ -249,7 +253,7 @@ class BookingHandlers:
             return await self._advanced(orchestrator, booking)
 
         await self._deps.faults.at("after_hold")
-        return await self._advanced(orchestrator, booking)
+        return await self._advanced(orchestrator, booking, owned=_HELD_SAGA_VERSION)
 
     async def _hold(
         self,
@@ -296,6 +300,7 @@ class BookingHandlers:
                 amount=service.price,
                 now=now,
                 expires_at=now + self._deps.hold_timeout,
+                leased_until=now + self._deps.saga.lease,
             )
             try:
                 await uow.bookings.add(booking)
@@ -360,9 +365,12 @@ class BookingHandlers:
         if booking.owner_id != actor.user_id:
             raise BookingIdTaken("this booking id is already used")
 
-    async def _advanced(self, orchestrator: BookingSagaOrchestrator, booking: Booking) -> Booking:
-        """Advance the booking's saga, then answer the booking as it stands."""
-        await orchestrator.advance(booking.booking_id)
+    async def _advanced(
+        self, orchestrator: BookingSagaOrchestrator, booking: Booking, owned: int | None = None
+    ) -> Booking:
+        """Advance the booking's saga (`owned`: the saga version whose lease we hold), then
+        answer the booking as it stands."""
+        await orchestrator.advance(booking.booking_id, owned)
         async with self._deps.uow() as uow:
             current = await uow.bookings.get(booking.booking_id)
         return current or booking

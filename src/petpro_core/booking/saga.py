@@ -155,11 +155,11 @@ class BookingSagaOrchestrator:
         self._settings = settings or SagaSettings()
         self._jitter = jitter
 
-    async def advance(self, booking_id: UUID) -> bool:
+    async def advance(self, booking_id: UUID, owned: int | None = None) -> bool:
         """Advance the booking's saga until it finishes, waits (backoff, another owner's
         lease) or fails transiently more than `quick_retries` times. Answers whether any
-        step was taken."""
-        owned: int | None = None
+        step was taken. `owned` is the saga version whose lease the caller holds (the
+        request that just held the booking owns version 1)."""
         quick_retries = 0
         progressed = False
         while True:

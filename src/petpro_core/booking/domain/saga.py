@@ -116,14 +116,16 @@ class BookingSaga:
         amount: Money,
         now: datetime,
         expires_at: datetime,
+        leased_until: datetime,
     ) -> BookingSaga:
-        """A saga for a booking just held: due at once, charging first."""
+        """A saga for a booking just held, charging first, leased to the request that held
+        it (so the recovery job leaves it to that request until `leased_until`)."""
         return cls(
             booking_id=booking_id,
             phase=SagaPhase.CHARGING,
             payment_token=payment_token,
             amount=amount,
-            next_attempt_at=now,
+            next_attempt_at=leased_until,
             expires_at=expires_at,
             updated_at=now,
         )
