@@ -18,13 +18,14 @@ from adapters.sql.database import SqlDatabase, sqlite_url_in
         "postgresql://u:secret@db.example:5432/petpro",
         "postgres://u:secret@db.example:5432/petpro",
         "postgresql+psycopg://u:secret@db.example:5432/petpro",
+        "postgresql+asyncpg://u:secret@db.example:5432/petpro",
     ],
 )
-def test_postgres_urls_use_psycopg_for_async_and_sync(url: str) -> None:
+def test_postgres_urls_use_asyncpg_for_requests_and_psycopg_for_migrations(url: str) -> None:
     database = SqlDatabase(url)
     assert database.dialect_name == "postgresql"
     assert database.sync_url.drivername == "postgresql+psycopg"
-    assert database.async_url.drivername == "postgresql+psycopg"
+    assert database.async_url.drivername == "postgresql+asyncpg"
     assert database.sync_url.database == "petpro"
     assert "secret" not in database.url_for_display and "secret" not in repr(database)
 
@@ -48,7 +49,7 @@ def test_unsupported_urls_are_refused(url: str) -> None:
 async def test_nothing_connects_before_use(tmp_path: Path) -> None:
     unreachable = SqlDatabase("postgresql://nobody@127.0.0.1:1/nothing")
     assert unreachable.engine is unreachable.engine  # created lazily, once, without connecting
-    with pytest.raises(OperationalError):
+    with pytest.raises((OperationalError, OSError)):  # asyncpg raises the socket error itself
         await unreachable.ping()
     await unreachable.dispose()
 

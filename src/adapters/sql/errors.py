@@ -1,8 +1,11 @@
-"""Recognising which constraint an IntegrityError violated, on PostgreSQL and SQLite."""
+"""Recognising which constraint an IntegrityError violated, on PostgreSQL and SQLite, and
+which PostgreSQL error a statement met."""
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+DEADLOCK_DETECTED = "40P01"
 
 
 def violates(error: IntegrityError, *markers: str) -> bool:
@@ -13,3 +16,9 @@ def violates(error: IntegrityError, *markers: str) -> bool:
     """
     message = str(error.orig)
     return any(marker in message for marker in markers)
+
+
+def sqlstate(error: DBAPIError) -> str | None:
+    """PostgreSQL's SQLSTATE of the error (psycopg and asyncpg both expose it)."""
+    state = getattr(error.orig, "sqlstate", None)
+    return state if isinstance(state, str) else None

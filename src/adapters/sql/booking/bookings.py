@@ -22,12 +22,12 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Row, Select, bindparam, func, insert, literal_column, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql.elements import ColumnClause
 
 from adapters.sql.booking.repositories import ConnectionGetter
 from adapters.sql.booking.tables import ACTIVE_STATUS_SQL, BOOKINGS_NO_OVERLAP, bookings
-from adapters.sql.errors import violates
+from adapters.sql.errors import DEADLOCK_DETECTED, sqlstate, violates
 from petpro_core.booking.domain.bookings import Booking, BookingStatus, ProductLine
 from petpro_core.booking.ports import BusyInterval, SlotTaken, StaleBooking
 from petpro_core.shared.money import Money
@@ -151,7 +151,7 @@ class SqlBookingRepository:
             await self._refuse_overlap(booking)
         try:
             await connection.execute(_INSERT, _values(booking))
-        except IntegrityError as exc:
+        except DBAPIError as exc:
             self._raise_if_slot_taken(exc, on_postgresql)
             raise
 
@@ -165,7 +165,7 @@ class SqlBookingRepository:
         values["_stored_version"] = booking.version - 1
         try:
             result = await connection.execute(_UPDATE, values)
-        except IntegrityError as exc:
+        except DBAPIError as exc:
             self._raise_if_slot_taken(exc, on_postgresql)
             raise
         if result.rowcount != 1:
@@ -186,7 +186,15 @@ class SqlBookingRepository:
         if overlapping.first() is not None:
             raise SlotTaken(_SLOT_TAKEN)
 
-    def _raise_if_slot_taken(self, error: IntegrityError, on_postgresql: bool) -> None:
+    def _raise_if_slot_taken(self, error: DBAPIError, on_postgresql: bool) -> None:
+        if on_postgresql and sqlstate(error) == DEADLOCK_DETECTED:
+            # Two transactions inserting overlapping bookings at once each wait for the
+            # other's entry in the exclusion index; PostgreSQL aborts one of them: it lost
+            # the slot to the other, as with a violation.
+            self.aborted = True
+            raise SlotTaken(_SLOT_TAKEN) from None
+        if not isinstance(error, IntegrityError):
+            return
         if on_postgresql and violates(error, BOOKINGS_NO_OVERLAP):
             self.aborted = True
             raise SlotTaken(_SLOT_TAKEN) from None
