@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from adapters.sql.database import CONTEXT_SCHEMAS, SqlDatabase
+from adapters.sql.database import CONTEXT_SCHEMAS, PoolSettings, SqlDatabase
 from runtimes.settings import Settings, StorageKind
 
 
 class Databases:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        self._pool = PoolSettings(
+            size=settings.database_pool_size,
+            overflow=settings.database_pool_overflow,
+            pre_ping=settings.database_pool_pre_ping,
+        )
         self._by_url: dict[str, SqlDatabase] = {}
 
     def for_context(self, context: str) -> SqlDatabase:
@@ -16,7 +21,7 @@ class Databases:
             raise LookupError(f"the {context} context runs in memory; it has no database")
         url = self._settings.database_url_for(context)
         if url not in self._by_url:
-            self._by_url[url] = SqlDatabase(url)
+            self._by_url[url] = SqlDatabase(url, pool=self._pool)
         return self._by_url[url]
 
     def sql_contexts(self) -> list[str]:

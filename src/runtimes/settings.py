@@ -66,6 +66,17 @@ class Settings(BaseSettings):
     idempotency_key_hours: int = Field(
         24, ge=1, le=24 * 30, description="How long an Idempotency-Key's response is kept."
     )
+    database_pool_size: int = Field(
+        20, ge=1, le=500, description="PostgreSQL connections kept per process."
+    )
+    database_pool_overflow: int = Field(
+        10, ge=0, le=500, description="Extra connections beyond the pool, closed when returned."
+    )
+    database_pool_pre_ping: bool = Field(
+        False,
+        description="Test each connection before use (a round trip per transaction); off, a "
+        "database restart fails one request per process and the pool is renewed.",
+    )
     redis_url: str | None = Field(
         None,
         description="redis://… switches the event bus to Redis Streams, shared by every "

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,18 @@ _POSTGRES_DRIVERS = {"postgres", "postgresql", "postgresql+psycopg", "postgresql
 _SQLITE_DRIVERS = {"sqlite", "sqlite+pysqlite", "sqlite+aiosqlite"}
 
 
+@dataclass(frozen=True)
+class PoolSettings:
+    """PostgreSQL connections per process. Connections beyond `size` (up to `overflow` more)
+    are closed when returned, so `size` should cover the usual concurrency. Without
+    `pre_ping` a connection a database restart broke fails one request (its pool is then
+    renewed); with it every checkout costs a round trip."""
+
+    size: int = 20
+    overflow: int = 10
+    pre_ping: bool = False
+
+
 def sqlite_url_in(data_dir: Path) -> str:
     """`sqlite:///<data_dir>/petpro.db`; the directory is made when the database is first opened."""
     data_dir = Path(data_dir).expanduser().resolve()
@@ -49,7 +62,8 @@ def sqlite_schema_file(main_file: Path, schema: str) -> Path:
 class SqlDatabase:
     """Engines for one database URL. Nothing connects until the engine is first used."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool: PoolSettings | None = None) -> None:
+        self._pool = pool or PoolSettings()
         parsed = make_url(url)
         driver = parsed.drivername
         if driver in _POSTGRES_DRIVERS:
@@ -122,7 +136,11 @@ class SqlDatabase:
     def _create_async_engine(self) -> AsyncEngine:
         kwargs: dict[str, Any] = {"echo": self._echo}
         if self._dialect == "postgresql":
-            kwargs["pool_pre_ping"] = True
+            kwargs.update(
+                pool_size=self._pool.size,
+                max_overflow=self._pool.overflow,
+                pool_pre_ping=self._pool.pre_ping,
+            )
         engine = create_async_engine(self._async_url, **kwargs)
         if self._dialect == "sqlite":
             self._prepare_sqlite_file()
