@@ -4,6 +4,7 @@ versions, so a cache filled from them never goes backwards against later events.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from uuid import UUID
 
 from petpro_core.booking.domain.clinic_cache import CachedClinic, CachedSchedule, CachedService
@@ -12,7 +13,7 @@ from petpro_core.clinic.domain.clinics import Clinic
 from petpro_core.clinic.domain.errors import ClinicNotFound, ServiceNotFound
 from petpro_core.clinic.domain.schedules import Schedule
 from petpro_core.clinic.domain.services import Service
-from runtimes.bridges.staff_directory import BusSource, resolve_bus
+from petpro_core.shared.messagebus import MessageBus
 
 
 def cached_clinic(clinic: Clinic) -> CachedClinic:
@@ -52,32 +53,29 @@ def cached_schedule(schedule: Schedule) -> CachedSchedule:
 
 
 class ClinicContextDirectory:
-    """`bus` may be a callable returning the bus (built lazily, like AuthStaffDirectory)."""
+    """`bus_provider` returns the bus when first used (built lazily, like the other
+    bridges)."""
 
-    def __init__(self, bus: BusSource) -> None:
-        self._bus = bus
+    def __init__(self, bus_provider: Callable[[], MessageBus]) -> None:
+        self._bus = bus_provider
 
     async def find_clinic(self, clinic_id: UUID) -> CachedClinic | None:
         try:
-            clinic: Clinic = await resolve_bus(self._bus).execute(GetClinic(clinic_id=clinic_id))
+            clinic: Clinic = await self._bus().execute(GetClinic(clinic_id=clinic_id))
         except ClinicNotFound:
             return None
         return cached_clinic(clinic)
 
     async def find_service(self, service_id: UUID) -> CachedService | None:
         try:
-            service: Service = await resolve_bus(self._bus).execute(
-                GetService(service_id=service_id)
-            )
+            service: Service = await self._bus().execute(GetService(service_id=service_id))
         except ServiceNotFound:
             return None
         return cached_service(service)
 
     async def find_schedule(self, clinic_id: UUID) -> CachedSchedule | None:
         try:
-            schedule: Schedule = await resolve_bus(self._bus).execute(
-                GetSchedule(clinic_id=clinic_id)
-            )
+            schedule: Schedule = await self._bus().execute(GetSchedule(clinic_id=clinic_id))
         except ClinicNotFound:
             return None
         return cached_schedule(schedule)

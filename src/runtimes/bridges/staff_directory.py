@@ -11,25 +11,17 @@ from petpro_core.auth.domain.roles import OPERATOR
 from petpro_core.auth.domain.users import User
 from petpro_core.shared.messagebus import MessageBus
 
-BusSource = MessageBus | Callable[[], MessageBus]
-
-
-def resolve_bus(bus: BusSource) -> MessageBus:
-    return bus if isinstance(bus, MessageBus) else bus()
-
 
 class AuthStaffDirectory:
-    """Executes auth's GetUser as the operator. `bus` may be a callable returning the bus,
-    so the directory can be built before the bus that will carry it (no cycle)."""
+    """Executes auth's GetUser as the operator. `bus_provider` returns the bus when first
+    used, so the directory can be built before the bus that will carry it (no cycle)."""
 
-    def __init__(self, bus: BusSource) -> None:
-        self._bus = bus
+    def __init__(self, bus_provider: Callable[[], MessageBus]) -> None:
+        self._bus = bus_provider
 
     async def roles_of(self, user_id: UUID) -> frozenset[str] | None:
         try:
-            user: User = await resolve_bus(self._bus).execute(
-                GetUser(actor=OPERATOR, user_id=user_id)
-            )
+            user: User = await self._bus().execute(GetUser(actor=OPERATOR, user_id=user_id))
         except UserNotFound:
             return None
         return frozenset(role.value for role in user.roles)
