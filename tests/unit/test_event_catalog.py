@@ -80,6 +80,12 @@ EXPECTED_TABLE = {
     "order.created": ("vendor", {"inventory", "finance"}),
     "shipment.created": ("vendor", {"inventory", "notification"}),
     "order.delivered": ("vendor", {"inventory", "finance", "notification"}),
+    # Issue 5: the purchase order's whole life, and the shop's customer orders.
+    "order.confirmed": ("vendor", {"notification"}),
+    "order.cancelled": ("vendor", {"inventory", "finance", "notification"}),
+    "customer_order.placed": ("inventory", {"notification", "finance"}),
+    "customer_order.fulfilled": ("inventory", {"notification", "finance"}),
+    "customer_order.cancelled": ("inventory", {"notification", "finance"}),
 }
 
 CURRENT_EVENTS = (
@@ -113,7 +119,7 @@ def test_every_context_module_event_is_the_current_version_of_its_entry() -> Non
 
 def test_type_names_are_unique_across_every_version() -> None:
     names = [version.type_name() for item in CATALOG for version in item.versions]
-    assert len(names) == len(set(names)) == 32
+    assert len(names) == len(set(names)) == 37
     assert "petpro.pet.created.v1" in names and "petpro.pet.created.v2" in names
 
 
@@ -140,6 +146,8 @@ def test_subscriber_and_publisher_names_are_context_packages() -> None:
         "order.created",
         "shipment.created",
         "order.delivered",
+        "order.confirmed",
+        "order.cancelled",
     ]
     assert {item.name for item in subscribed_by("finance")} == {
         "user.updated",
@@ -148,6 +156,10 @@ def test_subscriber_and_publisher_names_are_context_packages() -> None:
         "payment.refunded",
         "order.created",
         "order.delivered",
+        "order.cancelled",
+        "customer_order.placed",
+        "customer_order.fulfilled",
+        "customer_order.cancelled",
     }
     assert subscribed_by("nobody") == ()
 
@@ -316,7 +328,9 @@ def test_a_system_cancellation_names_no_user_and_a_partial_delivery_says_so() ->
         EXAMPLES[BookingCancelled], cancelled_by="system", cancelled_by_user_id=None
     )
     assert by_system.cancelled_by_user_id is None  # type: ignore[attr-defined]
-    partial = changed(EXAMPLES[OrderDelivered], quantity_delivered=20, partial=True)
+    partial = changed(
+        EXAMPLES[OrderDelivered], quantity_delivered=20, partial=True, quantity_in_delivery=8
+    )
     assert partial.partial is True  # type: ignore[attr-defined]
 
 

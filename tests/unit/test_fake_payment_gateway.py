@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from adapters.payments.fake_gateway import FakePaymentGateway
-from petpro_core.booking.ports import PaymentGatewayUnavailable
 from petpro_core.shared.money import Money
+from petpro_core.shared.payments import PaymentGatewayUnavailable
 
 YEN = Money.of("6600", "JPY")
 

@@ -31,8 +31,8 @@ import threading
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from petpro_core.booking.ports import ChargeOutcome, PaymentGatewayUnavailable, RefundOutcome
 from petpro_core.shared.money import Money
+from petpro_core.shared.payments import ChargeOutcome, PaymentGatewayUnavailable, RefundOutcome
 
 DECLINES = {
     "tok_declined": "card declined",

@@ -12,8 +12,13 @@ from petpro_core.booking.domain.bookings import Booking, BookingStatus, ProductL
 from petpro_core.booking.domain.clinic_cache import CachedClinic, CachedSchedule, CachedService
 from petpro_core.booking.domain.pet_cache import CachedPet
 from petpro_core.booking.domain.saga import BookingSaga
-from petpro_core.shared.money import Money
 from petpro_core.shared.pagination import Page, PageRequest
+from petpro_core.shared.payments import (
+    ChargeOutcome,
+    PaymentGateway,
+    PaymentGatewayUnavailable,
+    RefundOutcome,
+)
 from petpro_core.shared.subscriptions import InboxUnitOfWork
 
 __all__ = [
@@ -160,39 +165,6 @@ class ClinicDirectory(Protocol):
     async def find_service(self, service_id: UUID) -> CachedService | None: ...
 
     async def find_schedule(self, clinic_id: UUID) -> CachedSchedule | None: ...
-
-
-@dataclass(frozen=True, kw_only=True)
-class ChargeOutcome:
-    succeeded: bool
-    reference: str | None = None  # the gateway's charge id, when it succeeded
-    method: str | None = None  # the payment method kind (see PAYMENT_METHOD_KINDS)
-    decline_reason: str | None = None  # e.g. "card declined", "insufficient funds"
-
-
-@dataclass(frozen=True, kw_only=True)
-class RefundOutcome:
-    reference: str  # the gateway's refund id
-    amount: Money
-
-
-class PaymentGatewayUnavailable(Exception):
-    """A transient failure (timeout, 5xx): the call may or may not have happened, so retry
-    it with the same idempotency key."""
-
-
-class PaymentGateway(Protocol):
-    async def charge(
-        self, *, idempotency_key: str, token: str, amount: Money, description: str
-    ) -> ChargeOutcome:
-        """Charge once per idempotency key: a repeat answers the first outcome."""
-        ...
-
-    async def refund(
-        self, *, idempotency_key: str, charge_reference: str, amount: Money
-    ) -> RefundOutcome:
-        """Refund once per idempotency key."""
-        ...
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -44,6 +44,9 @@ from petpro_core.contracts.clinic import (
     clinic_snapshot_v1_to_v2,
 )
 from petpro_core.contracts.inventory import (
+    CustomerOrderCancelled,
+    CustomerOrderFulfilled,
+    CustomerOrderPlaced,
     ProductCreated,
     ProductsReleased,
     ProductsReservationFailed,
@@ -53,7 +56,13 @@ from petpro_core.contracts.inventory import (
     StockLow,
     StockReceived,
 )
-from petpro_core.contracts.vendor import OrderCreated, OrderDelivered, ShipmentCreated
+from petpro_core.contracts.vendor import (
+    OrderCancelled,
+    OrderConfirmed,
+    OrderCreated,
+    OrderDelivered,
+    ShipmentCreated,
+)
 from petpro_core.shared.events import Event
 
 Payload = dict[str, Any]
@@ -310,6 +319,42 @@ CATALOG: tuple[CatalogEntry, ...] = (
         ("inventory", "finance", "notification"),
         "Receive the stock, record the payable, notify staff.",
         (OrderDelivered,),
+    ),
+    CatalogEntry(
+        "order.confirmed",
+        "vendor",
+        ("notification",),
+        "Tell staff the vendor accepted the order and when it is due.",
+        (OrderConfirmed,),
+    ),
+    CatalogEntry(
+        "order.cancelled",
+        "vendor",
+        ("inventory", "finance", "notification"),
+        "Stop counting the outstanding units as on order, release the commitment, tell staff.",
+        (OrderCancelled,),
+    ),
+    # -- inventory: customer orders (the shop)
+    CatalogEntry(
+        "customer_order.placed",
+        "inventory",
+        ("notification", "finance"),
+        "Confirm the paid order to the customer and record the sale's payment.",
+        (CustomerOrderPlaced,),
+    ),
+    CatalogEntry(
+        "customer_order.fulfilled",
+        "inventory",
+        ("notification", "finance"),
+        "Thank the customer for collecting and recognise the inventory sale.",
+        (CustomerOrderFulfilled,),
+    ),
+    CatalogEntry(
+        "customer_order.cancelled",
+        "inventory",
+        ("notification", "finance"),
+        "Tell the customer and post the refund.",
+        (CustomerOrderCancelled,),
     ),
 )
 

@@ -46,6 +46,10 @@ from petpro_core.contracts.clinic import (
     WorkingHours,
 )
 from petpro_core.contracts.inventory import (
+    CustomerOrderCancelled,
+    CustomerOrderFulfilled,
+    CustomerOrderLine,
+    CustomerOrderPlaced,
     ProductCreated,
     ProductsReleased,
     ProductsReservationFailed,
@@ -56,7 +60,13 @@ from petpro_core.contracts.inventory import (
     StockLow,
     StockReceived,
 )
-from petpro_core.contracts.vendor import OrderCreated, OrderDelivered, ShipmentCreated
+from petpro_core.contracts.vendor import (
+    OrderCancelled,
+    OrderConfirmed,
+    OrderCreated,
+    OrderDelivered,
+    ShipmentCreated,
+)
 from petpro_core.shared.events import Event
 from petpro_core.shared.money import Money
 
@@ -78,6 +88,8 @@ SHIPMENT_ID = UUID("019cadd8-1e00-7000-8000-0000000000f3")
 SCHEDULE_ID = UUID("019cadd8-1e00-7000-8000-0000000000c5")
 EXCEPTION_ID = UUID("019cadd8-1e00-7000-8000-0000000000c4")
 RESERVATION_ID = UUID("019cadd8-1e00-7000-8000-0000000000e4")
+CUSTOMER_ORDER_ID = UUID("019cadd8-1e00-7000-8000-0000000000e5")
+DELIVERY_ID = UUID("019cadd8-1e00-7000-8000-0000000000f4")
 
 _COMMON: dict[str, Any] = {"occurred_at": AT, "event_id": EVENT_ID}
 _USER: dict[str, Any] = {
@@ -167,6 +179,18 @@ _ORDER: dict[str, Any] = {
     "vendor_id": VENDOR_ID,
     "product_id": PRODUCT_ID,
     "location_id": CLINIC_ID,
+}
+
+_CUSTOMER_ORDER: dict[str, Any] = {
+    "customer_order_id": CUSTOMER_ORDER_ID,
+    "customer_id": USER_ID,
+    "location_id": CLINIC_ID,
+    "lines": (
+        CustomerOrderLine(
+            product_id=PRODUCT_ID, sku="FLEA-CAT-3", quantity=2, unit_price=Money.of("2980", "JPY")
+        ),
+    ),
+    "total": Money.of("5960", "JPY"),
 }
 
 _ALL: tuple[Event, ...] = (
@@ -260,6 +284,7 @@ _ALL: tuple[Event, ...] = (
         threshold=5,
         reorder_quantity=24,
         on_order=0,
+        needed_within_days=7,
     ),
     StockReceived(
         **_COMMON,
@@ -311,6 +336,35 @@ _ALL: tuple[Event, ...] = (
         quantity_delivered=24,
         total_cost=Money.of("36000", "JPY"),
         partial=False,
+        delivery_id=DELIVERY_ID,
+        quantity_in_delivery=24,
+    ),
+    OrderConfirmed(
+        **_COMMON, aggregate_version=2, **_ORDER, quantity=24, expected_on=date(2026, 3, 5)
+    ),
+    OrderCancelled(
+        **_COMMON,
+        aggregate_version=4,
+        **_ORDER,
+        quantity_ordered=24,
+        quantity_delivered=12,
+        reason="the vendor cannot deliver the rest",
+    ),
+    CustomerOrderPlaced(
+        **_COMMON,
+        aggregate_version=1,
+        **_CUSTOMER_ORDER,
+        payment_reference="ch_5f1c_5960_JPY",
+        pick_up_by=datetime(2026, 3, 9, 9, 0, tzinfo=UTC),
+    ),
+    CustomerOrderFulfilled(**_COMMON, aggregate_version=2, **_CUSTOMER_ORDER),
+    CustomerOrderCancelled(
+        **_COMMON,
+        aggregate_version=2,
+        **_CUSTOMER_ORDER,
+        cancelled_by="customer",
+        reason="bought elsewhere",
+        refund=Money.of("5960", "JPY"),
     ),
 )
 

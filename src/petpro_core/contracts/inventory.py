@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from uuid import UUID
 
 from petpro_core.contracts.checks import require_at_least, require_text
@@ -95,8 +96,11 @@ class StockChanged(StockItemEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class StockLow(StockItemEvent):
-    """Available stock fell to or below the reorder threshold. `on_order` counts units already
-    ordered and not yet received, so a vendor does not order twice."""
+    """Available stock fell to or below the reorder threshold, counting what is on order: it
+    is published once per crossing, when available + on_order falls to or below the
+    threshold. `on_order` counts units ordered and not yet received, so a vendor does not
+    order twice. `needed_within_days` is the longest lead time the location accepts (None:
+    any)."""
 
     NAME = "stock.low"
 
@@ -104,6 +108,7 @@ class StockLow(StockItemEvent):
     threshold: int
     reorder_quantity: int
     on_order: int
+    needed_within_days: int | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -112,6 +117,8 @@ class StockLow(StockItemEvent):
             raise ValueError("stock is low only at or below the threshold")
         require_at_least(self.reorder_quantity, 1, "reorder_quantity")
         require_at_least(self.on_order, 0, "on_order")
+        if self.needed_within_days is not None:
+            require_at_least(self.needed_within_days, 1, "needed_within_days")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -203,6 +210,98 @@ class ProductsReleased(ReservationEvent):
     reason: str
 
 
+CANCELLING_ORDER_PARTIES = frozenset({"customer", "staff", "system"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerOrderLine:
+    product_id: UUID
+    sku: str
+    quantity: int
+    unit_price: Money
+
+    def __post_init__(self) -> None:
+        require_text(self.sku, "sku")
+        require_at_least(self.quantity, 1, "quantity")
+        if self.unit_price.amount < 0:
+            raise ValueError("unit_price must not be negative")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerOrderEvent(Event):
+    """A customer's order of products for pick-up at a location (a clinic), as it stands
+    after the event. `total` is the sum of the lines' unit price times quantity."""
+
+    AGGREGATE = "customer_order"
+
+    customer_order_id: UUID
+    customer_id: UUID
+    location_id: UUID
+    lines: tuple[CustomerOrderLine, ...]
+    total: Money
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.lines:
+            raise ValueError("an order has at least one line")
+        if len({line.product_id for line in self.lines}) != len(self.lines):
+            raise ValueError("one line per product")
+        currency = self.total.currency
+        if any(line.unit_price.currency != currency for line in self.lines):
+            raise ValueError("every line is priced in the order's currency")
+        expected = sum((line.unit_price.amount * line.quantity for line in self.lines), Decimal(0))
+        if self.total.amount != expected:
+            raise ValueError("total must be the sum of the lines")
+
+    @property
+    def aggregate_id(self) -> UUID:
+        return self.customer_order_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerOrderPlaced(CustomerOrderEvent):
+    """Paid, with every line reserved at the location until `pick_up_by`."""
+
+    NAME = "customer_order.placed"
+
+    payment_reference: str
+    pick_up_by: datetime
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require_text(self.payment_reference, "payment_reference")
+        object.__setattr__(self, "pick_up_by", ensure_aware(self.pick_up_by))
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerOrderFulfilled(CustomerOrderEvent):
+    """The customer collected the goods: the reserved units left the stock (a sale)."""
+
+    NAME = "customer_order.fulfilled"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerOrderCancelled(CustomerOrderEvent):
+    """Cancelled before pick-up by the customer, the staff or the system (not collected in
+    time); the reservation is released and `refund` (the whole amount paid) returned."""
+
+    NAME = "customer_order.cancelled"
+
+    cancelled_by: str
+    reason: str
+    refund: Money
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.cancelled_by not in CANCELLING_ORDER_PARTIES:
+            raise ValueError(f"cancelled_by must be one of {sorted(CANCELLING_ORDER_PARTIES)}")
+        require_text(self.reason, "reason")
+        if self.refund.currency != self.total.currency or not (
+            0 <= self.refund.amount <= self.total.amount
+        ):
+            raise ValueError("refund is between nothing and the total, in its currency")
+
+
 INVENTORY_EVENTS: tuple[type[Event], ...] = (
     ProductCreated,
     ProductUpdated,
@@ -212,4 +311,7 @@ INVENTORY_EVENTS: tuple[type[Event], ...] = (
     ProductsReserved,
     ProductsReservationFailed,
     ProductsReleased,
+    CustomerOrderPlaced,
+    CustomerOrderFulfilled,
+    CustomerOrderCancelled,
 )

@@ -71,9 +71,26 @@ class ShipmentCreated(PurchaseOrderEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class OrderConfirmed(PurchaseOrderEvent):
+    """The vendor accepted the order and promises it for `expected_on`."""
+
+    NAME = "order.confirmed"
+
+    quantity: int
+    expected_on: date
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require_at_least(self.quantity, 1, "quantity")
+
+
+@dataclass(frozen=True, kw_only=True)
 class OrderDelivered(PurchaseOrderEvent):
-    """Goods arrived. `partial` is true when fewer units came than were ordered; `total_cost`
-    is what is owed for the units delivered."""
+    """Goods arrived. The quantities are cumulative, so a consumer converges whatever order
+    it sees deliveries in: `quantity_delivered` counts every unit delivered on this order so
+    far, `partial` is true while that is fewer than were ordered (more may come), and
+    `total_cost` is what is owed for the units delivered so far. `quantity_in_delivery` is
+    this delivery's own units."""
 
     NAME = "order.delivered"
 
@@ -81,6 +98,8 @@ class OrderDelivered(PurchaseOrderEvent):
     quantity_delivered: int
     total_cost: Money
     partial: bool
+    delivery_id: UUID | None = None
+    quantity_in_delivery: int | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -92,6 +111,36 @@ class OrderDelivered(PurchaseOrderEvent):
             raise ValueError("partial means fewer units were delivered than ordered")
         if self.total_cost.amount < 0:
             raise ValueError("total_cost must not be negative")
+        if self.quantity_in_delivery is not None:
+            require_at_least(self.quantity_in_delivery, 1, "quantity_in_delivery")
+            if self.quantity_in_delivery > self.quantity_delivered:
+                raise ValueError("quantity_in_delivery cannot exceed quantity_delivered")
 
 
-VENDOR_EVENTS: tuple[type[Event], ...] = (OrderCreated, ShipmentCreated, OrderDelivered)
+@dataclass(frozen=True, kw_only=True)
+class OrderCancelled(PurchaseOrderEvent):
+    """The order is closed before all of it arrived: the `quantity_ordered -
+    quantity_delivered` units still outstanding will not come."""
+
+    NAME = "order.cancelled"
+
+    quantity_ordered: int
+    quantity_delivered: int
+    reason: str
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require_at_least(self.quantity_ordered, 1, "quantity_ordered")
+        require_at_least(self.quantity_delivered, 0, "quantity_delivered")
+        if self.quantity_delivered >= self.quantity_ordered:
+            raise ValueError("a fully delivered order cannot be cancelled")
+        require_text(self.reason, "reason")
+
+
+VENDOR_EVENTS: tuple[type[Event], ...] = (
+    OrderCreated,
+    OrderConfirmed,
+    ShipmentCreated,
+    OrderDelivered,
+    OrderCancelled,
+)

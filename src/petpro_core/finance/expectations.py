@@ -8,6 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+_CUSTOMER_ORDER = frozenset(
+    {"customer_order_id", "customer_id", "location_id", "total", "occurred_at"}
+)
+
 EXPECTED_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         "user.updated": frozenset({"user_id", "email", "display_name"}),
@@ -26,5 +30,11 @@ EXPECTED_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
         "order.delivered": frozenset(
             {"purchase_order_id", "vendor_id", "quantity_delivered", "total_cost", "occurred_at"}
         ),
+        "order.cancelled": frozenset(
+            {"purchase_order_id", "vendor_id", "quantity_ordered", "quantity_delivered"}
+        ),
+        "customer_order.placed": _CUSTOMER_ORDER | {"payment_reference"},
+        "customer_order.fulfilled": _CUSTOMER_ORDER,
+        "customer_order.cancelled": _CUSTOMER_ORDER | {"refund"},
     }
 )

@@ -27,8 +27,20 @@ EXPECTED_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
                 "purchase_order_id",
                 "product_id",
                 "location_id",
+                "quantity_ordered",
                 "quantity_delivered",
                 "partial",
+                "aggregate_version",
+            }
+        ),
+        "order.cancelled": frozenset(
+            {
+                "purchase_order_id",
+                "product_id",
+                "location_id",
+                "quantity_ordered",
+                "quantity_delivered",
+                "aggregate_version",
             }
         ),
     }

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 _BOOKING = frozenset({"booking_id", "owner_id", "pet_id", "clinic_id", "starts_at", "ends_at"})
+_CUSTOMER_ORDER = frozenset({"customer_order_id", "customer_id", "location_id", "lines", "total"})
 _STOCK = frozenset({"sku", "product_name", "location_id", "available"})
 
 EXPECTED_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
@@ -37,6 +38,11 @@ EXPECTED_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
                 "expected_delivery_on",
             }
         ),
+        "order.confirmed": frozenset({"purchase_order_id", "location_id", "expected_on"}),
+        "order.cancelled": frozenset({"purchase_order_id", "location_id", "reason"}),
+        "customer_order.placed": _CUSTOMER_ORDER | {"pick_up_by"},
+        "customer_order.fulfilled": _CUSTOMER_ORDER,
+        "customer_order.cancelled": _CUSTOMER_ORDER | {"reason", "refund"},
         "order.delivered": frozenset(
             {"purchase_order_id", "location_id", "quantity_delivered", "partial"}
         ),

@@ -20,7 +20,14 @@ EXPECTED_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
             {"product_id", "location_id", "on_hand", "available", "aggregate_version"}
         ),
         "stock.low": frozenset(
-            {"product_id", "location_id", "available", "threshold", "reorder_quantity", "on_order"}
+            {
+                "product_id",
+                "location_id",
+                "available",
+                "threshold",
+                "reorder_quantity",
+                "on_order",
+            }
         ),
         "products.released": frozenset({"location_id", "lines", "aggregate_version"}),
         "stock.received": frozenset({"purchase_order_id", "product_id", "location_id", "quantity"}),
