@@ -190,7 +190,7 @@ async def main() -> None:
     print("4. The owner looks up availability on Wednesday")
 
     async def free_starts(day: date) -> list[datetime]:
-        slots = await bus.execute(
+        found = await bus.execute(
             FindAvailability(
                 clinic_id=clinic.clinic_id,
                 service_id=checkup.service_id,
@@ -198,7 +198,7 @@ async def main() -> None:
                 window_end=at(day + timedelta(days=1), "00:00"),
             )
         )
-        return [slot.starts_at for slot in slots]
+        return [slot.starts_at for slot in found.slots]
 
     slots = await free_starts(wednesday)
     print(f"   {len(slots)} free slots: {', '.join(s.strftime('%H:%M') for s in slots[:4])}, …")

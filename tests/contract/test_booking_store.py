@@ -336,6 +336,48 @@ async def test_busy_answers_the_blocked_intervals_of_active_bookings(
         assert await unit.bookings.busy([cy, new_id()], at(12), at(13)) == [busy(cy_all_day)]
 
 
+async def test_the_busy_fingerprint_changes_exactly_when_busy_can(
+    uow: UnitOfWorkFactory,
+) -> None:
+    ana, ben = new_id(), new_id()
+
+    async def fingerprint() -> str:
+        async with uow() as unit:
+            return await unit.bookings.busy_fingerprint([ana], at(9), at(12))
+
+    empty = await fingerprint()
+    assert empty == await fingerprint()
+    # Bookings of another vet, outside the window, or inactive change nothing.
+    await add(
+        uow,
+        a_booking(ben, at(10)),
+        a_booking(ana, at(15)),
+        a_booking(ana, at(10), status=BookingStatus.FAILED),
+    )
+    assert await fingerprint() == empty
+
+    held = a_booking(ana, at(10))
+    await add(uow, held)
+    with_held = await fingerprint()
+    assert with_held != empty
+    assert with_held == await fingerprint()  # stable while nothing changes
+
+    confirmed = replace(held, status=BookingStatus.CONFIRMED, version=2)
+    assert not await refused(uow, confirmed, new=False)
+    with_confirmed = await fingerprint()  # the same interval, but a change: a new key
+    assert with_confirmed not in {empty, with_held}
+
+    later = moved(confirmed, at(11))
+    assert not await refused(uow, later, new=False)
+    assert await fingerprint() not in {empty, with_held, with_confirmed}
+
+    cancelled = replace(later, status=BookingStatus.CANCELLED, version=later.version + 1)
+    assert not await refused(uow, cancelled, new=False)
+    assert await fingerprint() == empty  # the same (empty) set of blocking bookings
+    async with uow() as unit:
+        assert await unit.bookings.busy_fingerprint([], at(0), at(23)) == empty
+
+
 async def test_an_owners_bookings_come_soonest_first_with_the_total(
     uow: UnitOfWorkFactory,
 ) -> None:

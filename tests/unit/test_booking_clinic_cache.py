@@ -263,10 +263,10 @@ async def test_bookings_follow_the_cached_schedule(booking: Booking) -> None:
         "window_start": datetime(2026, 3, 3, 0, 0, tzinfo=UTC),  # 09:00 in Tokyo
         "window_end": datetime(2026, 3, 3, 1, 0, tzinfo=UTC),
     }
-    open_slots: list[Slot] = await world.bus.execute(FindAvailability(**window))
+    open_slots: list[Slot] = (await world.bus.execute(FindAvailability(**window))).slots
     assert len(open_slots) == 4
 
     await booking.deliver([schedule_event(2, closed=True)], [schedule_event(1)])
 
-    assert await world.bus.execute(FindAvailability(**window)) == []
+    assert (await world.bus.execute(FindAvailability(**window))).slots == []
     assert world.clinics.calls == 0  # the cache answered

@@ -15,6 +15,7 @@ from uuid import UUID
 import pytest
 
 from adapters.memory.booking import BookingState, InMemoryBookingUnitOfWork
+from petpro_core.booking.availability_memo import AvailabilityMemo, AvailableSlots, ComputedSlots
 from petpro_core.booking.commands import (
     CancelBooking,
     CreateBooking,
@@ -25,7 +26,7 @@ from petpro_core.booking.commands import (
     ListOwnerBookings,
     RescheduleBooking,
 )
-from petpro_core.booking.domain.availability import Slot
+from petpro_core.booking.domain.availability import Slot, blocked_interval
 from petpro_core.booking.domain.bookings import Booking, BookingStatus
 from petpro_core.booking.domain.errors import (
     BookingNotCancellable,
@@ -661,7 +662,7 @@ async def test_the_clinic_lists_its_bookings_for_its_staff_only(world: BookingWo
 
 
 async def _slots(world: BookingWorld, setup: ClinicSetup, **extra: Any) -> list[Slot]:
-    slots: list[Slot] = await world.bus.execute(
+    found: AvailableSlots = await world.bus.execute(
         FindAvailability(
             clinic_id=setup.clinic.clinic_id,
             service_id=setup.service.service_id,
@@ -670,7 +671,7 @@ async def _slots(world: BookingWorld, setup: ClinicSetup, **extra: Any) -> list[
             **extra,
         )
     )
-    return slots
+    return found.slots
 
 
 @pytest.mark.parametrize("cached", [True, False], ids=["cache", "directory"])
@@ -689,6 +690,47 @@ async def test_availability_leaves_out_booked_time(world: BookingWorld, cached: 
         time(9, 15),
         *(time(h, m) for h, m in [(10, 45), (11, 0), (11, 15), (11, 30), (11, 45)]),
     ]  # 09:30 would end inside the booking: 09:30-10:00, +10 min buffer; 10:00-10:40 taken
+
+
+class _CountingMemo(AvailabilityMemo):
+    def __init__(self) -> None:
+        super().__init__()
+        self.computed = 0
+
+    def put(self, computed: ComputedSlots) -> None:
+        self.computed += 1
+        super().put(computed)
+
+
+async def test_a_kept_availability_answer_follows_the_clock_and_every_booking(
+    world: BookingWorld,
+) -> None:
+    memo = _CountingMemo()
+    world.bus = MessageBus()
+    BookingHandlers(world.dependencies(availability_memo=memo)).register(world.bus)
+    setup = await world.add_clinic()
+    owner, pet = await world.owner_with_pet()
+
+    first = await _slots(world, setup)
+    assert await _slots(world, setup) == first
+    assert memo.computed == 1  # asked again, nothing changed: not computed again
+
+    # Time passes: the minimum notice (an hour) now excludes the first two starts.
+    world.clock.advance(setup.at(TOMORROW, 8, 30) - world.clock.now())
+    assert await _slots(world, setup) == first[2:]
+    assert memo.computed == 1
+
+    # A booking (by any process: the store's fingerprint changes) is seen at once.
+    booked = await world.book(owner, pet, setup, setup.at(TOMORROW, 11))
+    after = await _slots(world, setup)
+    assert memo.computed == 2
+
+    def clear_of_booking(slot: Slot) -> bool:
+        blocked_from, blocked_until = blocked_interval(setup.service, slot.starts_at)
+        return blocked_until <= booked.blocked_from or booked.blocked_until <= blocked_from
+
+    assert len(after) < len(first) - 2
+    assert after == [slot for slot in first[2:] if clear_of_booking(slot)]
 
 
 async def test_availability_checks_its_window(world: BookingWorld) -> None:

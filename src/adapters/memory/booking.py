@@ -17,6 +17,7 @@ from uuid import UUID
 
 from adapters.memory.inbox import InMemoryInbox
 from adapters.memory.unit_of_work import InMemoryStore, InMemoryUnitOfWork
+from petpro_core.booking.availability_memo import busy_fingerprint_of
 from petpro_core.booking.domain.bookings import Booking, BookingStatus
 from petpro_core.booking.domain.clinic_cache import CachedClinic, CachedSchedule, CachedService
 from petpro_core.booking.domain.pet_cache import CachedPet
@@ -148,6 +149,16 @@ class InMemoryBookingRepository:
             for b in sorted(self._bookings.values(), key=lambda b: (b.blocked_from, b.vet_id))
             if b.is_active and b.vet_id in vets and b.blocked_from < end and start < b.blocked_until
         ]
+
+    async def busy_fingerprint(
+        self, vet_ids: Sequence[UUID], start: datetime, end: datetime
+    ) -> str:
+        vets = set(vet_ids)
+        return busy_fingerprint_of(
+            (b.booking_id, b.version)
+            for b in self._bookings.values()
+            if b.is_active and b.vet_id in vets and b.blocked_from < end and start < b.blocked_until
+        )
 
     async def list_for_owner(
         self, owner_id: UUID, page: PageRequest, status: BookingStatus | None = None

@@ -20,6 +20,11 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from petpro_core.booking.availability_memo import (
+    AvailabilityMemo,
+    AvailableSlots,
+    ComputedSlots,
+)
 from petpro_core.booking.commands import (
     AdvanceDueSagas,
     CancelBooking,
@@ -35,8 +40,9 @@ from petpro_core.booking.commands import (
 from petpro_core.booking.domain.availability import (
     Slot,
     blocked_interval,
-    free_slots,
+    bookable_range,
     is_free_slot,
+    slots_between,
 )
 from petpro_core.booking.domain.bookings import (
     ACTIVE_STATUSES,
@@ -63,6 +69,7 @@ from petpro_core.booking.domain.errors import (
 from petpro_core.booking.domain.pet_cache import CachedPet
 from petpro_core.booking.domain.saga import BookingSaga
 from petpro_core.booking.ports import (
+    BookingUnitOfWork,
     BookingUnitOfWorkFactory,
     BusyInterval,
     ClinicDirectory,
@@ -132,6 +139,7 @@ class BookingDependencies:
     saga: SagaSettings = field(default_factory=SagaSettings)
     faults: SagaFaults = NO_SAGA_FAULTS  # tests: kill the saga between steps
     ids: Callable[[], UUID] = new_id  # booking ids when the caller gives none
+    availability_memo: AvailabilityMemo = field(default_factory=AvailabilityMemo)
 
 
 # A saga is created at version 1, leased to the request that held the booking.
@@ -555,30 +563,51 @@ class BookingHandlers:
 
     # -- availability ----------------------------------------------------------------------
 
-    async def find_availability(self, cmd: FindAvailability) -> list[Slot]:
+    async def find_availability(self, cmd: FindAvailability) -> AvailableSlots:
         """The free slots (clinic-local times; see `domain.availability`). ClinicNotFound,
-        ServiceNotFound, InvalidInput (window); a withdrawn service has none."""
+        ServiceNotFound, InvalidInput (window); a withdrawn service has none. Answers are
+        kept (`availability_memo`) while their inputs are unchanged."""
         _check_window(cmd.window_start, cmd.window_end)
-        offer = await self._offer(cmd.clinic_id, cmd.service_id, for_reschedule=True)
-        if offer.schedule is None:
-            return []
-        vets = [cmd.vet_id] if cmd.vet_id is not None else sorted(offer.service.vet_ids)
+        vet_filter = None if cmd.vet_id is None else (cmd.vet_id,)
+        busy_start, busy_end = cmd.window_start - _BUSY_MARGIN, cmd.window_end + _BUSY_MARGIN
         async with self._deps.uow() as uow:
-            busy = await uow.bookings.busy(
-                vets, cmd.window_start - _BUSY_MARGIN, cmd.window_end + _BUSY_MARGIN
+            offer = await self._offer(cmd.clinic_id, cmd.service_id, uow=uow, for_reschedule=True)
+            vets = list(vet_filter) if vet_filter else sorted(offer.service.vet_ids)
+            fingerprint = await uow.bookings.busy_fingerprint(vets, busy_start, busy_end)
+            schedule = offer.schedule
+            key = (
+                cmd.clinic_id,
+                cmd.service_id,
+                cmd.vet_id,
+                cmd.window_start,
+                cmd.window_end,
+                offer.clinic.version,
+                offer.service.version,
+                None if schedule is None else schedule.version,
+                fingerprint,
             )
-        return free_slots(
-            zone=offer.zone,
-            policy=offer.clinic.policy,
-            service=offer.service,
-            weekly_hours=offer.schedule.weekly_hours,
-            exceptions=offer.schedule.exceptions,
-            busy=busy,
-            now=self._deps.clock.now(),
-            window_start=cmd.window_start,
-            window_end=cmd.window_end,
-            vet_ids=None if cmd.vet_id is None else (cmd.vet_id,),
+            memo = self._deps.availability_memo
+            computed = memo.get(key)
+            if computed is None:
+                slots: list[Slot] = []
+                if schedule is not None:
+                    slots = slots_between(
+                        zone=offer.zone,
+                        slot_minutes=offer.clinic.policy.slot_minutes,
+                        service=offer.service,
+                        weekly_hours=schedule.weekly_hours,
+                        exceptions=schedule.exceptions,
+                        busy=await uow.bookings.busy(vets, busy_start, busy_end),
+                        lower=cmd.window_start,
+                        upper=cmd.window_end,
+                        vet_ids=vet_filter,
+                    )
+                computed = ComputedSlots(key=key, slots=tuple(slots))
+                memo.put(computed)
+        lower, upper = bookable_range(
+            offer.clinic.policy, self._deps.clock.now(), cmd.window_start, cmd.window_end
         )
+        return computed.between(lower, upper)
 
     # -- recovery --------------------------------------------------------------------------
 
@@ -642,15 +671,25 @@ class BookingHandlers:
         return clinic if clinic is not None else await self._deps.clinics.find_clinic(clinic_id)
 
     async def _offer(
-        self, clinic_id: UUID, service_id: UUID, *, for_reschedule: bool = False
+        self,
+        clinic_id: UUID,
+        service_id: UUID,
+        *,
+        uow: BookingUnitOfWork | None = None,
+        for_reschedule: bool = False,
     ) -> _Offer:
-        """The clinic, the service and the schedule, from the caches, else the directory.
-        A new booking needs an active service; moving one or listing slots does not check
-        (a withdrawn service simply has no slots)."""
-        async with self._deps.uow() as uow:
-            clinic = await uow.clinics.clinic(clinic_id)
-            service = await uow.clinics.service(service_id)
-            schedule = await uow.clinics.schedule(clinic_id)
+        """The clinic, the service and the schedule, from the caches (read in `uow` when
+        given, else in a transaction of their own), else the directory. A new booking needs
+        an active service; moving one or listing slots does not check (a withdrawn service
+        simply has no slots)."""
+        if uow is None:
+            async with self._deps.uow() as own:
+                return await self._offer(
+                    clinic_id, service_id, uow=own, for_reschedule=for_reschedule
+                )
+        clinic = await uow.clinics.clinic(clinic_id)
+        service = await uow.clinics.service(service_id)
+        schedule = await uow.clinics.schedule(clinic_id)
         directory = self._deps.clinics
         clinic = clinic or await directory.find_clinic(clinic_id)
         if clinic is None:

@@ -110,6 +110,14 @@ class BookingRepository(Protocol):
         """Blocked intervals of the vets' active bookings overlapping [start, end)."""
         ...
 
+    async def busy_fingerprint(
+        self, vet_ids: Sequence[UUID], start: datetime, end: datetime
+    ) -> str:
+        """A short text that identifies what `busy` would answer now: it changes whenever an
+        active booking of those vets overlapping [start, end) is added, changed (each save
+        bumps its version) or leaves, and stays while none does. Cheaper than `busy`."""
+        ...
+
     async def list_for_owner(
         self, owner_id: UUID, page: PageRequest, status: BookingStatus | None = None
     ) -> Page[Booking]:

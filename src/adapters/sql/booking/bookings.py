@@ -21,13 +21,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, Select, bindparam, func, insert, literal_column, select, update
+from sqlalchemy import Row, Select, and_, bindparam, func, insert, literal_column, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql.elements import ColumnClause
 
 from adapters.sql.booking.repositories import ConnectionGetter
 from adapters.sql.booking.tables import ACTIVE_STATUS_SQL, BOOKINGS_NO_OVERLAP, bookings
 from adapters.sql.errors import DEADLOCK_DETECTED, sqlstate, violates
+from petpro_core.booking.availability_memo import busy_fingerprint_of
 from petpro_core.booking.domain.bookings import Booking, BookingStatus, ProductLine
 from petpro_core.booking.ports import BusyInterval, SlotTaken, StaleBooking
 from petpro_core.shared.money import Money
@@ -59,16 +60,31 @@ _OVERLAP: Select[Any] = (
     .limit(1)
 )
 # The blocked intervals of the vets' active bookings overlapping [start, end).
+# Active bookings of these vets whose blocked interval overlaps [start, end).
+_BUSY_WHERE = and_(
+    bookings.c.vet_id.in_(bindparam("vet_ids", expanding=True)),
+    _ACTIVE,
+    bookings.c.blocked_from < bindparam("end", type_=_TIMESTAMP),
+    bookings.c.blocked_until > bindparam("start", type_=_TIMESTAMP),
+)
 _BUSY: Select[Any] = (
     select(bookings.c.vet_id, bookings.c.blocked_from, bookings.c.blocked_until)
-    .where(
-        bookings.c.vet_id.in_(bindparam("vet_ids", expanding=True)),
-        _ACTIVE,
-        bookings.c.blocked_from < bindparam("end", type_=_TIMESTAMP),
-        bookings.c.blocked_until > bindparam("start", type_=_TIMESTAMP),
-    )
+    .where(_BUSY_WHERE)
     .order_by(bookings.c.blocked_from, bookings.c.vet_id)
 )
+# PostgreSQL sums a 64-bit hash of each blocking booking's id and version in the database,
+# so a search that finds its answer kept sends no rows; SQLite (local, no such function)
+# sends the pairs and they are hashed here.
+_BUSY_FINGERPRINT_PG: Select[Any] = select(
+    func.count(),
+    func.coalesce(
+        func.sum(
+            func.hashtextextended(func.concat(bookings.c.booking_id, ":", bookings.c.version), 0)
+        ),
+        0,
+    ),
+).where(_BUSY_WHERE)
+_BUSY_PAIRS: Select[Any] = select(bookings.c.booking_id, bookings.c.version).where(_BUSY_WHERE)
 
 
 def _values(booking: Booking) -> dict[str, Any]:
@@ -217,6 +233,17 @@ class SqlBookingRepository:
             )
             for row in rows
         ]
+
+    async def busy_fingerprint(
+        self, vet_ids: Sequence[UUID], start: datetime, end: datetime
+    ) -> str:
+        connection = self._connection()
+        parameters = {"vet_ids": list(vet_ids), "start": start, "end": end}
+        if connection.dialect.name == "postgresql":
+            count, total = (await connection.execute(_BUSY_FINGERPRINT_PG, parameters)).one()
+            return f"{count}:{total}"
+        rows = (await connection.execute(_BUSY_PAIRS, parameters)).all()
+        return busy_fingerprint_of((row.booking_id, row.version) for row in rows)
 
     async def list_for_owner(
         self, owner_id: UUID, page: PageRequest, status: BookingStatus | None = None

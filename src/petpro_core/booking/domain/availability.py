@@ -55,7 +55,14 @@ from petpro_core.booking.domain.clinic_cache import CachedService
 from petpro_core.booking.ports import BusyInterval
 from petpro_core.contracts.clinic import BookingPolicy, ScheduleException, WorkingHours
 
-__all__ = ["Slot", "blocked_interval", "free_slots", "is_free_slot"]
+__all__ = [
+    "Slot",
+    "blocked_interval",
+    "bookable_range",
+    "free_slots",
+    "is_free_slot",
+    "slots_between",
+]
 
 _Span = tuple[datetime, datetime]  # a half-open interval of absolute time, aware UTC
 
@@ -104,11 +111,50 @@ def free_slots(
     """The slots of `service` starting in [window_start, window_end) under the module's
     rules, sorted by start instant, then vet id. `busy` holds the vets' blocked intervals
     (other vets' entries are ignored); leave out a booking being moved."""
+    lower, upper = bookable_range(policy, now, window_start, window_end)
+    return slots_between(
+        zone=zone,
+        slot_minutes=policy.slot_minutes,
+        service=service,
+        weekly_hours=weekly_hours,
+        exceptions=exceptions,
+        busy=busy,
+        lower=lower,
+        upper=upper,
+        vet_ids=vet_ids,
+    )
+
+
+def bookable_range(
+    policy: BookingPolicy, now: datetime, window_start: datetime, window_end: datetime
+) -> tuple[datetime, datetime]:
+    """[lower, upper): the starts the window allows at `now`, after the minimum notice and
+    the horizon. The only part of the rules that depends on the time of asking."""
     now = _utc(now, "now")
     lower = max(
         _utc(window_start, "window_start"), now + timedelta(minutes=policy.min_notice_minutes)
     )
     upper = min(_utc(window_end, "window_end"), now + timedelta(days=policy.horizon_days))
+    return lower, upper
+
+
+def slots_between(
+    *,
+    zone: ZoneInfo,
+    slot_minutes: int,
+    service: CachedService,
+    weekly_hours: Sequence[WorkingHours],
+    exceptions: Sequence[ScheduleException],
+    busy: Sequence[BusyInterval],
+    lower: datetime,
+    upper: datetime,
+    vet_ids: Sequence[UUID] | None = None,
+) -> list[Slot]:
+    """The slots starting in [lower, upper) under every rule but notice and horizon (which
+    `bookable_range` turns into the bounds), sorted by start instant, then vet id. Every
+    slot's start depends only on the inputs, so the answer for a narrower range is a
+    contiguous part of this one (what lets a caller keep it and cut it per request)."""
+    lower, upper = _utc(lower, "lower"), _utc(upper, "upper")
     if not service.active or lower >= upper:
         return []
     vets = set(service.vet_ids)
@@ -135,7 +181,7 @@ def free_slots(
     before = timedelta(minutes=service.buffer_before_minutes)
     duration = timedelta(minutes=service.duration_minutes)
     after = timedelta(minutes=service.buffer_after_minutes)
-    step = timedelta(minutes=policy.slot_minutes)
+    step = timedelta(minutes=slot_minutes)
 
     found: dict[tuple[datetime, UUID], Slot] = {}
     day = first_day

@@ -10,7 +10,8 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Request, Response, Router, get, post
+from litestar import MediaType, Request, Response, Router, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED
 
@@ -25,6 +26,7 @@ from petpro_core.booking.commands import (
 )
 from petpro_core.booking.domain.bookings import Booking, BookingStatus
 from petpro_core.booking.domain.errors import booking_failure
+from runtimes.http.availability_render import AvailabilityRenderer
 from runtimes.http.dependencies import (
     AUTHENTICATED,
     BEARER_SECURITY,
@@ -43,7 +45,6 @@ from runtimes.http.dto_bookings import (
     DaySheetEntry,
     DaySheetVet,
     DaySheetView,
-    SlotView,
 )
 from runtimes.http.idempotency import (
     IDEMPOTENCY_PROBLEM_STATUSES,
@@ -193,13 +194,19 @@ async def reschedule_booking(
     return BookingView.of(booking)
 
 
+_AVAILABILITY = AvailabilityRenderer()
+
+
 @get(
     "/{clinic_id:str}/availability",
     summary="Free slots of a service",
     description="Slots in the clinic's time zone (with UTC offsets) from `from` to `to` "
     "(at most 31 days), after working hours, exceptions, existing bookings, buffers, "
     "minimum notice and the booking horizon.",
-    responses=problem_responses(401, 404),
+    responses={
+        200: ResponseSpec(data_container=AvailabilityView, description="The free slots."),
+        **problem_responses(401, 404),
+    },
 )
 async def availability(
     clinic_id: ClinicId,
@@ -213,8 +220,8 @@ async def availability(
         datetime, QueryParameter(name="to", description="ISO date-time with offset.")
     ],
     vet_id: Annotated[UUID | None, QueryParameter(description="Only this vet.")] = None,
-) -> AvailabilityView:
-    slots = await bus.execute(
+) -> Response[bytes]:
+    answer = await bus.execute(
         FindAvailability(
             clinic_id=clinic_id,
             service_id=service_id,
@@ -223,14 +230,9 @@ async def availability(
             vet_id=vet_id,
         )
     )
-    return AvailabilityView(
-        clinic_id=clinic_id,
-        service_id=service_id,
-        # Thousands of slots of the core's own values: built without re-validating each.
-        slots=[
-            SlotView.model_construct(vet_id=s.vet_id, starts_at=s.starts_at, ends_at=s.ends_at)
-            for s in slots
-        ],
+    # The document is assembled from slots rendered once per kept computation.
+    return Response(
+        _AVAILABILITY.document(clinic_id, service_id, answer), media_type=MediaType.JSON
     )
 
 
