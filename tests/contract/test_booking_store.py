@@ -699,6 +699,11 @@ async def test_clinic_caches_never_go_backwards(uow: UnitOfWorkFactory) -> None:
         assert await unit.clinics.clinic(clinic_id) == a_clinic(clinic_id, 3)
         assert await unit.clinics.service(service_id) == a_service(service_id, clinic_id, 3)
         assert await unit.clinics.schedule(clinic_id) == v3_schedule
+        v3_offer = (a_clinic(clinic_id, 3), a_service(service_id, clinic_id, 3), v3_schedule)
+        assert await unit.clinics.offer(clinic_id, service_id) == v3_offer
+        assert await unit.clinics.offer(clinic_id, service_id) == v3_offer  # kept, the same
+        assert await unit.clinics.offer(clinic_id, new_id()) == (v3_offer[0], None, v3_schedule)
+        assert await unit.clinics.offer(new_id(), new_id()) == (None, None, None)
 
     v4_schedule = schedule(4)
     async with uow() as unit:
@@ -714,6 +719,12 @@ async def test_clinic_caches_never_go_backwards(uow: UnitOfWorkFactory) -> None:
             service_id, clinic_id, 4, active=False
         )
         assert await unit.clinics.schedule(clinic_id) == v4_schedule
+        # A new version is read again, not the kept one.
+        assert await unit.clinics.offer(clinic_id, service_id) == (
+            a_clinic(clinic_id, 5),
+            a_service(service_id, clinic_id, 4, active=False),
+            v4_schedule,
+        )
 
 
 async def test_cache_changes_not_committed_are_discarded(uow: UnitOfWorkFactory) -> None:

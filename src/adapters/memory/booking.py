@@ -89,6 +89,16 @@ class InMemoryClinicCacheRepository:
     async def schedule(self, clinic_id: UUID) -> CachedSchedule | None:
         return self._state.schedules.get(clinic_id)
 
+    async def offer(
+        self, clinic_id: UUID, service_id: UUID
+    ) -> tuple[CachedClinic | None, CachedService | None, CachedSchedule | None]:
+        state = self._state
+        return (
+            state.clinics.get(clinic_id),
+            state.services.get(service_id),
+            state.schedules.get(clinic_id),
+        )
+
     async def apply_clinic(self, clinic: CachedClinic) -> None:
         if clinic.supersedes(self._state.clinics.get(clinic.clinic_id)):
             self._state.clinics[clinic.clinic_id] = clinic

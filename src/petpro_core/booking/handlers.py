@@ -687,9 +687,7 @@ class BookingHandlers:
                 return await self._offer(
                     clinic_id, service_id, uow=own, for_reschedule=for_reschedule
                 )
-        clinic = await uow.clinics.clinic(clinic_id)
-        service = await uow.clinics.service(service_id)
-        schedule = await uow.clinics.schedule(clinic_id)
+        clinic, service, schedule = await uow.clinics.offer(clinic_id, service_id)
         directory = self._deps.clinics
         clinic = clinic or await directory.find_clinic(clinic_id)
         if clinic is None:

@@ -67,6 +67,13 @@ class ClinicCacheRepository(Protocol):
 
     async def schedule(self, clinic_id: UUID) -> CachedSchedule | None: ...
 
+    async def offer(
+        self, clinic_id: UUID, service_id: UUID
+    ) -> tuple[CachedClinic | None, CachedService | None, CachedSchedule | None]:
+        """The clinic, the service and the clinic's schedule at once (each None if unknown):
+        what every search and booking reads, so stores may keep them parsed by version."""
+        ...
+
     async def apply_clinic(self, clinic: CachedClinic) -> None: ...
 
     async def apply_service(self, service: CachedService) -> None: ...

@@ -7,6 +7,7 @@ documents (dates and times as ISO text).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import date, time
 from typing import Any
@@ -196,9 +197,66 @@ def _schedule_from(row: Any) -> CachedSchedule:
     )
 
 
+# Every search and booking reads its clinic, service and schedule; parsing the schedule's
+# JSON each time cost more than the search's SQL. One statement reads the three stored
+# versions, and an entry is parsed again only when its version moved. Keyed by database too
+# (tests run many); an entry written through this process is dropped at once.
+_VERSIONS = select(
+    select(clinic_cache.c.version)
+    .where(clinic_cache.c.clinic_id == bindparam("clinic_id"))
+    .scalar_subquery()
+    .label("clinic"),
+    select(service_cache.c.version)
+    .where(service_cache.c.service_id == bindparam("service_id"))
+    .scalar_subquery()
+    .label("service"),
+    select(schedule_cache.c.version)
+    .where(schedule_cache.c.clinic_id == bindparam("clinic_id"))
+    .scalar_subquery()
+    .label("schedule"),
+)
+_MAX_PARSED = 10_000
+_parsed: dict[tuple[str, str, UUID], Any] = {}
+
+
 class SqlClinicCacheRepository:
     def __init__(self, connection: ConnectionGetter) -> None:
         self._connection = connection
+
+    async def offer(
+        self, clinic_id: UUID, service_id: UUID
+    ) -> tuple[CachedClinic | None, CachedService | None, CachedSchedule | None]:
+        connection = self._connection()
+        versions = (
+            await connection.execute(_VERSIONS, {"clinic_id": clinic_id, "service_id": service_id})
+        ).one()
+        database = _database_of(connection)
+        clinic = await self._kept(database, "clinic", clinic_id, versions.clinic, self.clinic)
+        service = await self._kept(database, "service", service_id, versions.service, self.service)
+        schedule = await self._kept(
+            database, "schedule", clinic_id, versions.schedule, self.schedule
+        )
+        return clinic, service, schedule
+
+    async def _kept(
+        self,
+        database: str,
+        kind: str,
+        key: UUID,
+        version: int | None,
+        load: Callable[[UUID], Awaitable[Any]],
+    ) -> Any:
+        if version is None:
+            return None
+        found = _parsed.get((database, kind, key))
+        if found is not None and found.version == version:
+            return found
+        loaded = await load(key)
+        if loaded is not None:
+            if len(_parsed) >= _MAX_PARSED:
+                _parsed.clear()
+            _parsed[(database, kind, key)] = loaded
+        return loaded
 
     async def clinic(self, clinic_id: UUID) -> CachedClinic | None:
         row = (await self._connection().execute(_GET_CLINIC, {"clinic_id": clinic_id})).first()
@@ -219,14 +277,21 @@ class SqlClinicCacheRepository:
         return None if row is None else _schedule_from(row)
 
     async def apply_clinic(self, clinic: CachedClinic) -> None:
-        await self._upsert(clinic_cache, _clinic_values(clinic))
+        await self._upsert(clinic_cache, _clinic_values(clinic), ("clinic", clinic.clinic_id))
 
     async def apply_service(self, service: CachedService) -> None:
-        await self._upsert(service_cache, _service_values(service))
+        await self._upsert(service_cache, _service_values(service), ("service", service.service_id))
 
     async def apply_schedule(self, schedule: CachedSchedule) -> None:
-        await self._upsert(schedule_cache, _schedule_values(schedule))
+        await self._upsert(
+            schedule_cache, _schedule_values(schedule), ("schedule", schedule.clinic_id)
+        )
 
-    async def _upsert(self, table: Table, values: dict[str, Any]) -> None:
+    async def _upsert(self, table: Table, values: dict[str, Any], entry: tuple[str, UUID]) -> None:
         connection: AsyncConnection = self._connection()
         await connection.execute(_UPSERTS[connection.dialect.name][table.name], values)
+        _parsed.pop((_database_of(connection), *entry), None)
+
+
+def _database_of(connection: AsyncConnection) -> str:
+    return connection.engine.url.render_as_string(hide_password=True)
