@@ -31,6 +31,7 @@ from adapters.sql.auth.tables import outbox as auth_outbox
 from adapters.sql.booking.tables import outbox as booking_outbox
 from adapters.sql.clinic.tables import outbox as clinic_outbox
 from adapters.sql.inventory.tables import outbox as inventory_outbox
+from adapters.sql.vendor.tables import outbox as vendor_outbox
 from adapters.sql.outbox_store import SqlOutboxStore
 from petpro_core.contracts.catalog import published_by
 from petpro_core.shared.subscriptions import Subscription
@@ -47,6 +48,7 @@ OUTBOX_TABLES = {
     "booking": booking_outbox,
     "clinic": clinic_outbox,
     "inventory": inventory_outbox,
+    "vendor": vendor_outbox,
 }
 
 

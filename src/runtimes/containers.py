@@ -17,6 +17,7 @@ from adapters.memory.clinic import InMemoryClinicUnitOfWork, in_memory_clinic_st
 from adapters.memory.idempotency import InMemoryIdempotencyStore
 from adapters.memory.inventory import InMemoryInventoryUnitOfWork, in_memory_inventory_store
 from adapters.memory.unit_of_work import InMemoryStore
+from adapters.memory.vendor import InMemoryVendorUnitOfWork, in_memory_vendor_store
 from adapters.messaging.faults import FaultPoints
 from adapters.payments.fake_gateway import FakePaymentGateway
 from adapters.security.passwords import (
@@ -31,6 +32,7 @@ from adapters.sql.booking.unit_of_work import SqlBookingUnitOfWork
 from adapters.sql.clinic.unit_of_work import SqlClinicUnitOfWork
 from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.inventory.unit_of_work import SqlInventoryUnitOfWork
+from adapters.sql.vendor.unit_of_work import SqlVendorUnitOfWork
 from petpro_core.auth.domain.throttling import ThrottleRule
 from petpro_core.auth.handlers import AuthDependencies, AuthHandlers, AuthRules
 from petpro_core.auth.ports import AuthUnitOfWorkFactory
@@ -45,6 +47,9 @@ from petpro_core.inventory.ports import InventoryUnitOfWorkFactory
 from petpro_core.shared.clock import Clock, SystemClock
 from petpro_core.shared.idempotency import IdempotencyStore
 from petpro_core.shared.messagebus import MessageBus
+from petpro_core.vendor.handlers import VendorDependencies, VendorHandlers
+from petpro_core.vendor.ports import VendorUnitOfWorkFactory
+from petpro_core.vendor.subscriptions import vendor_subscription
 from runtimes.backbone import EventBackbone
 from runtimes.bridges.clinic_directory import ClinicContextDirectory
 from runtimes.bridges.pet_directory import AuthPetDirectory
@@ -218,17 +223,49 @@ class InventoryContainer(containers.DeclarativeContainer):
     )
 
 
+def _vendor_unit_of_work(
+    settings: Settings,
+    databases: Databases,
+    memory_store: InMemoryStore,  # type: ignore[type-arg]
+) -> VendorUnitOfWorkFactory:
+    if settings.storage_for("vendor") is StorageKind.MEMORY:
+        return lambda: InMemoryVendorUnitOfWork(memory_store)
+    database = databases.for_context("vendor")
+    return lambda: SqlVendorUnitOfWork(database)
+
+
+class VendorContainer(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    clock: providers.Dependency[Clock] = providers.Dependency()
+    databases = providers.Dependency(instance_of=Databases)
+    # A callable returning the application's bus: the user directory asks auth through it.
+    bus: providers.Dependency[Callable[[], MessageBus]] = providers.Dependency()
+
+    memory_store = providers.Singleton(in_memory_vendor_store)
+    unit_of_work = providers.Singleton(_vendor_unit_of_work, settings, databases, memory_store)
+    subscription = providers.Singleton(vendor_subscription, unit_of_work, clock)
+    user_directory = providers.Singleton(AuthStaffDirectory, bus)
+    handlers = providers.Singleton(
+        VendorHandlers,
+        providers.Factory(VendorDependencies, uow=unit_of_work, users=user_directory, clock=clock),
+    )
+
+
 def _build_bus(
     auth: AuthHandlers,
     booking: BookingHandlers,
     clinic: ClinicHandlers,
     inventory: InventoryHandlers,
+    *,
+    vendor: VendorHandlers | None = None,
 ) -> MessageBus:
     bus = MessageBus()
     auth.register(bus)
     booking.register(bus)
     inventory.register(bus)
     clinic.register(bus)
+    if vendor is not None:
+        vendor.register(bus)
     return bus
 
 
@@ -263,9 +300,21 @@ class ApplicationContainer(containers.DeclarativeContainer):
         databases=databases,
         bus=providers.Callable(_bus_of, __self__),
     )
+    vendor = providers.Container(
+        VendorContainer,
+        settings=settings,
+        clock=clock,
+        databases=databases,
+        bus=providers.Callable(_bus_of, __self__),
+    )
 
     bus = providers.Singleton(
-        _build_bus, auth.handlers, booking.handlers, clinic.handlers, inventory.handlers
+        _build_bus,
+        auth.handlers,
+        booking.handlers,
+        clinic.handlers,
+        inventory.handlers,
+        vendor=vendor.handlers,
     )
     backbone = providers.Singleton(
         EventBackbone,
@@ -276,8 +325,11 @@ class ApplicationContainer(containers.DeclarativeContainer):
             booking=booking.memory_store,
             clinic=clinic.memory_store,
             inventory=inventory.memory_store,
+            vendor=vendor.memory_store,
         ),
-        subscriptions=providers.Dict(booking=booking.subscription, auth=auth.subscription),
+        subscriptions=providers.Dict(
+            booking=booking.subscription, auth=auth.subscription, vendor=vendor.subscription
+        ),
         faults=faults,
     )
 

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     inventory_database_url: str | None = Field(
         None, description="Overrides database_url for the inventory context."
     )
+    vendor_database_url: str | None = Field(
+        None, description="Overrides database_url for the vendor context."
+    )
     booking_hold_minutes: int = Field(
         15,
         ge=1,
@@ -147,6 +150,7 @@ class Settings(BaseSettings):
         "booking_database_url",
         "clinic_database_url",
         "inventory_database_url",
+        "vendor_database_url",
     )
     @classmethod
     def _known_scheme(cls, url: str | None) -> str | None:
