@@ -21,6 +21,7 @@ from adapters.sql.inventory.unit_of_work import SqlInventoryUnitOfWork
 from petpro_core.contracts.inventory import ReservationLine
 from petpro_core.inventory.commands import (
     CreateProduct,
+    CreateWarehouse,
     ExpireReservations,
     GetStock,
     ReceiveStock,
@@ -29,6 +30,7 @@ from petpro_core.inventory.commands import (
     ReserveProducts,
 )
 from petpro_core.inventory.domain.errors import SkuAlreadyUsed
+from petpro_core.inventory.domain.locations import Location, LocationKind
 from petpro_core.inventory.domain.products import Product
 from petpro_core.inventory.domain.reservations import Reservation, ReservationStatus
 from petpro_core.inventory.domain.stock import MovementKind, StockChange, StockItem
@@ -353,6 +355,12 @@ def _bus(uow: UnitOfWorkFactory, clock: FixedClock) -> MessageBus:
 async def test_reservations_through_the_handlers(uow: UnitOfWorkFactory) -> None:
     clock = FixedClock(T0)
     bus = _bus(uow, clock)
+    await bus.execute(CreateWarehouse(actor=ADMIN, name="Depot"))
+    async with uow() as unit:  # the clinic, as its clinic.created event makes it known
+        await unit.locations.put_clinic(
+            Location(location_id=CLINIC, kind=LocationKind.CLINIC, name="Clinic", updated_at=T0)
+        )
+        await unit.commit()
     # B (the short one) comes later in lock order: A's line is reserved, then undone.
     a, b = sorted(
         [
@@ -415,3 +423,204 @@ async def test_reservations_through_the_handlers(uow: UnitOfWorkFactory) -> None
     async with uow() as unit:
         stored = await unit.reservations.get(expiring)
     assert stored is not None and stored.status is ReservationStatus.EXPIRED
+
+
+# --- the catalogue: product updates and lists, categories, locations ------------------------
+
+
+async def test_products_are_saved_by_version_and_found_by_filters(uow: UnitOfWorkFactory) -> None:
+    from petpro_core.inventory.domain.errors import StaleProduct
+    from petpro_core.inventory.domain.products import ProductFilter
+    from petpro_core.shared.pagination import PageRequest
+
+    food, toys = new_id(), new_id()
+    cat = a_product("KIBBLE-CAT", name="Cat kibble", species=("cat",), category_id=food)
+    dog = a_product("KIBBLE-DOG", name="Dog 100%_kibble", species=("dog",), category_id=food)
+    anyone = a_product("WATER-BOWL", name="Bowl", species=(), category_id=toys)
+    async with uow() as unit:
+        for product in (dog, anyone, cat):
+            await unit.products.add(product)
+        changed, _ = cat.updated(
+            name="Cat kibble XL",
+            unit="bag",
+            price=Money.of("30.00", "EUR"),
+            category_id=toys,
+            species=("cat", "kitten"),
+            active=False,
+            now=T0 + timedelta(minutes=1),
+        )
+        await unit.products.save(changed)
+        with pytest.raises(StaleProduct):
+            await unit.products.save(changed)  # its version is no longer one ahead
+        await unit.commit()
+
+    async with uow() as unit:
+        assert await unit.products.get(cat.product_id) == changed
+
+        async def skus(page: PageRequest | None = None, **where: Any) -> tuple[list[str], int]:
+            found = await unit.products.find(ProductFilter(**where), page or PageRequest())
+            return [p.sku for p in found.items], found.total
+
+        assert await skus() == (["KIBBLE-CAT", "KIBBLE-DOG", "WATER-BOWL"], 3)
+        assert await skus(category_ids=frozenset({toys})) == (["KIBBLE-CAT", "WATER-BOWL"], 2)
+        assert await skus(category_ids=frozenset()) == ([], 0)
+        assert await skus(species="dog") == (["KIBBLE-DOG", "WATER-BOWL"], 2)
+        assert await skus(species="kitten", active=False) == (["KIBBLE-CAT"], 1)
+        assert await skus(active=True) == (["KIBBLE-DOG", "WATER-BOWL"], 2)
+        assert await skus(text="kibble") == (["KIBBLE-CAT", "KIBBLE-DOG"], 2)
+        assert await skus(text="%_k") == (["KIBBLE-DOG"], 1)  # wildcards are literal
+        assert await skus(text="bowl") == (["WATER-BOWL"], 1)
+        assert await skus(PageRequest(limit=1, offset=1)) == (["KIBBLE-DOG"], 3)
+
+
+async def test_category_names_are_unique_among_siblings(uow: UnitOfWorkFactory) -> None:
+    from petpro_core.inventory.domain.categories import Category
+    from petpro_core.inventory.domain.errors import CategoryNameTaken
+    from petpro_core.inventory.ports import StaleCategory
+
+    food = Category(category_id=new_id(), name="Food", created_at=T0, updated_at=T0)
+    dry = Category(
+        category_id=new_id(), name="Dry", parent_id=food.category_id, created_at=T0, updated_at=T0
+    )
+    top_dry = Category(category_id=new_id(), name="dry", created_at=T0, updated_at=T0)
+    async with uow() as unit:
+        await unit.categories.add(food)
+        await unit.categories.add(dry)
+        await unit.categories.add(top_dry)
+        with pytest.raises(CategoryNameTaken):
+            await unit.categories.add(
+                Category(
+                    category_id=new_id(),
+                    name="DRY",
+                    parent_id=food.category_id,
+                    created_at=T0,
+                    updated_at=T0,
+                )
+            )
+        with pytest.raises(CategoryNameTaken):  # moving the top "dry" next to "Dry"
+            await unit.categories.save(
+                top_dry.changed(name="dry", parent_id=food.category_id, now=T0)
+            )
+        renamed = dry.changed(name="Dry food", parent_id=food.category_id, now=T0)
+        await unit.categories.save(renamed)
+        with pytest.raises(StaleCategory):
+            await unit.categories.save(renamed)
+        await unit.commit()  # the refused changes spoil nothing else
+
+    async with uow() as unit:
+        assert await unit.categories.get(dry.category_id) == renamed
+        assert await unit.categories.get(new_id()) is None
+        assert await unit.categories.list_all() == [top_dry, renamed, food]
+
+
+async def test_clinic_locations_only_move_forward(uow: UnitOfWorkFactory) -> None:
+    from petpro_core.inventory.domain.locations import Location, LocationKind
+
+    staff = new_id()
+
+    def clinic(version: int, *members: UUID) -> Location:
+        return Location(
+            location_id=CLINIC,
+            kind=LocationKind.CLINIC,
+            name=f"Clinic v{version}",
+            staff=frozenset(members),
+            version=version,
+            updated_at=T0 + timedelta(minutes=version),
+        )
+
+    warehouse = Location(
+        location_id=new_id(), kind=LocationKind.WAREHOUSE, name="A depot", updated_at=T0
+    )
+    async with uow() as unit:
+        assert await unit.locations.put_clinic(clinic(2, staff))
+        assert not await unit.locations.put_clinic(clinic(1))
+        assert not await unit.locations.put_clinic(clinic(2))
+        await unit.locations.add(warehouse)
+        await unit.commit()
+    async with uow() as unit:
+        assert await unit.locations.get(CLINIC) == clinic(2, staff)
+        assert await unit.locations.put_clinic(clinic(3))
+        await unit.commit()
+    async with uow() as unit:
+        assert await unit.locations.list_all() == [warehouse, clinic(3)]
+        assert await unit.locations.get(new_id()) is None
+
+
+# --- reorder policy, on order, the low flag, incoming orders ----------------------------------
+
+
+async def test_the_low_flag_flips_once_per_crossing(uow: UnitOfWorkFactory) -> None:
+    from petpro_core.inventory.domain.stock import ReorderPolicy
+
+    item = await stocked(uow, 5)
+    at = T0 + timedelta(minutes=1)
+    async with uow() as unit:
+        assert await unit.stock.mark_low(item.stock_item_id) is None  # no policy: never low
+        policy = ReorderPolicy(threshold=4, reorder_quantity=10, needed_within_days=2)
+        with_policy = await unit.stock.set_policy(item.stock_item_id, policy, at=at)
+        assert (with_policy.policy, with_policy.is_low, with_policy.updated_at) == (
+            policy,
+            False,
+            at,
+        )
+        assert await unit.stock.mark_low(item.stock_item_id) is None  # 5 > 4: not low
+        taken = await unit.stock.apply(
+            item.stock_item_id, StockChange.adjustment(-1, "broken"), movement_id=new_id(), at=at
+        )
+        assert taken is not None and taken.is_low and not taken.low_reported
+        flipped = await unit.stock.mark_low(item.stock_item_id)
+        assert flipped is not None and flipped.low_reported and flipped.available == 4
+        assert await unit.stock.mark_low(item.stock_item_id) is None  # once
+        assert not await unit.stock.clear_low(item.stock_item_id)  # still low
+        on_order = await unit.stock.add_on_order(item.stock_item_id, 3, at=at)
+        assert (on_order.on_order, on_order.is_low, on_order.low_reported) == (3, False, True)
+        assert await unit.stock.clear_low(item.stock_item_id)
+        assert not await unit.stock.clear_low(item.stock_item_id)
+        back = await unit.stock.add_on_order(item.stock_item_id, -3, at=at)
+        assert back.is_low and not back.low_reported
+        await unit.commit()
+
+    async with uow() as unit:
+        stored = await unit.stock.get(item.product_id, CLINIC)
+        assert stored == back
+        again = await unit.stock.mark_low(item.stock_item_id)  # a new crossing
+        assert again is not None and again.low_reported
+        # The policy and the flag are listed with the item.
+        [listed] = await unit.stock.list_at(CLINIC)
+        assert listed == again
+
+
+async def test_incoming_orders_are_inserted_once_and_listed_open(uow: UnitOfWorkFactory) -> None:
+    from datetime import date
+
+    from petpro_core.inventory.domain.incoming import IncomingOrder
+
+    item = await stocked(uow, 1)
+    first = IncomingOrder(
+        purchase_order_id=new_id(),
+        product_id=item.product_id,
+        location_id=CLINIC,
+        quantity_ordered=10,
+        version=1,
+        expected_on=date(2026, 3, 9),
+        updated_at=T0,
+    )
+    second = replace(first, purchase_order_id=new_id(), expected_on=date(2026, 3, 5))
+    async with uow() as unit:
+        assert await unit.incoming_orders.add(first)
+        assert not await unit.incoming_orders.add(replace(first, quantity_ordered=99))
+        assert await unit.incoming_orders.add(second)
+        await unit.commit()
+    received = first.received(4, close=False, version=4, now=T0 + timedelta(hours=1))
+    closed = second.received(10, close=True, version=5, now=T0 + timedelta(hours=2))
+    async with uow() as unit:
+        assert await unit.incoming_orders.get(first.purchase_order_id) == first
+        await unit.incoming_orders.save(received)
+        assert await unit.incoming_orders.open_for(item.product_id, CLINIC) == [second, received]
+        await unit.incoming_orders.save(closed)
+        await unit.commit()
+    async with uow() as unit:
+        assert await unit.incoming_orders.get(second.purchase_order_id) == closed
+        assert await unit.incoming_orders.open_for(item.product_id, CLINIC) == [received]
+        assert received.outstanding == 6 and closed.outstanding == 0
+        assert await unit.incoming_orders.get(new_id()) is None

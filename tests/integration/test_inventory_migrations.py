@@ -19,6 +19,9 @@ from adapters.sql.inventory import tables as inventory
 from tests.support.servers import fresh_postgres_database
 
 INVENTORY_TABLES = {
+    "categories",
+    "locations",
+    "incoming_orders",
     "products",
     "stock_items",
     "stock_movements",
@@ -56,7 +59,7 @@ def test_inventory_is_a_context_schema() -> None:
 
 
 def test_upgrade_creates_the_schema_and_down_again(empty_database: SqlDatabase) -> None:
-    assert migrate.head_revision("inventory") == "0001_inventory_initial"
+    assert migrate.head_revision("inventory") == "0002_inventory_catalog"
     assert migrate.current_revision(empty_database, "inventory") is None
 
     migrate.upgrade(empty_database, "inventory")
@@ -98,7 +101,16 @@ def test_the_database_refuses_stock_below_zero_or_below_reserved(
                 ),
                 {"item": item_id, "product": product_id},
             )
-        for change in ("on_hand = 0", "reserved = -1", "reserved = 3"):
+        for change in (
+            "on_hand = 0",
+            "reserved = -1",
+            "reserved = 3",
+            "on_order = -1",
+            "threshold = -1, reorder_quantity = 1",
+            "threshold = 1",  # a threshold without a reorder quantity
+            "threshold = 1, reorder_quantity = 0",
+            "threshold = 1, reorder_quantity = 1, needed_within_days = 0",
+        ):
             with pytest.raises(IntegrityError), engine.begin() as connection:
                 connection.execute(text(f"UPDATE inventory.stock_items SET {change}"))  # noqa: S608
         with engine.connect() as connection:
@@ -115,7 +127,11 @@ def test_the_database_refuses_stock_below_zero_or_below_reserved(
     assert tuple(row) == (2, 1)
     # The names the tables' metadata gives them (the repositories may match on them).
     assert checks == {
-        "stock_items": {inventory.STOCK_NEVER_NEGATIVE},
+        "stock_items": {
+            inventory.STOCK_NEVER_NEGATIVE,
+            "ck_stock_items_on_order_never_negative",
+            "ck_stock_items_reorder_policy_valid",
+        },
         "reservation_lines": {"ck_reservation_lines_quantity_positive"},
     }
 

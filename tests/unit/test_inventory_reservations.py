@@ -44,6 +44,7 @@ from petpro_core.inventory.domain.errors import (
     SkuAlreadyUsed,
     StockNotFound,
 )
+from petpro_core.inventory.domain.locations import Location, LocationKind
 from petpro_core.inventory.domain.products import Product
 from petpro_core.inventory.domain.reservations import Reservation, ReservationStatus
 from petpro_core.inventory.domain.stock import MovementKind, StockItem
@@ -73,6 +74,24 @@ class Inventory:
                 uow=lambda: InMemoryInventoryUnitOfWork(self.store), clock=self.clock
             )
         ).register(self.bus)
+        # The clinic (STAFF on its staff) and the warehouse are known stock locations.
+        self.store.state.locations.update(
+            {
+                CLINIC: Location(
+                    location_id=CLINIC,
+                    kind=LocationKind.CLINIC,
+                    name="Clinic",
+                    staff=frozenset({STAFF.user_id}),
+                    updated_at=self.clock.now(),
+                ),
+                WAREHOUSE: Location(
+                    location_id=WAREHOUSE,
+                    kind=LocationKind.WAREHOUSE,
+                    name="Warehouse",
+                    updated_at=self.clock.now(),
+                ),
+            }
+        )
 
     async def product(self, sku: str, *, stock: int = 0, at: UUID = CLINIC) -> Product:
         product: Product = await self.bus.execute(
@@ -91,7 +110,7 @@ class Inventory:
     async def receive(self, product: Product, quantity: int, *, at: UUID = CLINIC) -> StockItem:
         item: StockItem = await self.bus.execute(
             ReceiveStock(
-                actor=STAFF,
+                actor=STAFF if at == CLINIC else ADMIN,  # clinic staff work at the clinic
                 product_id=product.product_id,
                 location_id=at,
                 quantity=quantity,
@@ -102,7 +121,9 @@ class Inventory:
 
     async def stock(self, product: Product, at: UUID = CLINIC) -> StockItem:
         item: StockItem = await self.bus.execute(
-            GetStock(actor=STAFF, product_id=product.product_id, location_id=at)
+            GetStock(
+                actor=STAFF if at == CLINIC else ADMIN, product_id=product.product_id, location_id=at
+            )
         )
         return item
 
@@ -247,7 +268,7 @@ async def test_adjustments_never_go_below_zero_nor_below_reserved(inventory: Inv
     with pytest.raises(InsufficientStock):
         await inventory.bus.execute(
             AdjustStock(
-                actor=STAFF,
+                actor=ADMIN,
                 product_id=product.product_id,
                 location_id=WAREHOUSE,
                 delta=-1,

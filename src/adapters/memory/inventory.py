@@ -14,17 +14,25 @@ from uuid import UUID
 
 from adapters.memory.inbox import InMemoryInbox
 from adapters.memory.unit_of_work import InMemoryStore, InMemoryUnitOfWork
-from petpro_core.inventory.domain.errors import SkuAlreadyUsed
-from petpro_core.inventory.domain.products import Product
+from petpro_core.inventory.domain.categories import Category
+from petpro_core.inventory.domain.errors import CategoryNameTaken, SkuAlreadyUsed, StaleProduct
+from petpro_core.inventory.domain.incoming import IncomingOrder
+from petpro_core.inventory.domain.locations import Location
+from petpro_core.inventory.domain.products import Product, ProductFilter
 from petpro_core.inventory.domain.reservations import Reservation
-from petpro_core.inventory.domain.stock import StockChange, StockItem, StockMovement
+from petpro_core.inventory.domain.stock import ReorderPolicy, StockChange, StockItem, StockMovement
 from petpro_core.inventory.ports import (
+    CategoryRepository,
     DuplicateReservation,
+    IncomingOrderRepository,
+    LocationRepository,
     ProductRepository,
     ReservationRepository,
+    StaleCategory,
     StaleReservation,
     StockRepository,
 )
+from petpro_core.shared.pagination import Page, PageRequest
 from petpro_core.shared.subscriptions import Inbox
 
 
@@ -39,6 +47,9 @@ class InventoryState:
     reservations: dict[UUID, Reservation] = field(default_factory=dict)
     # (consumer, event id) → when it was handled
     inbox: dict[tuple[str, UUID], datetime] = field(default_factory=dict)
+    categories: dict[UUID, Category] = field(default_factory=dict)
+    locations: dict[UUID, Location] = field(default_factory=dict)
+    incoming_orders: dict[UUID, IncomingOrder] = field(default_factory=dict)
 
     def clone(self) -> InventoryState:
         return InventoryState(
@@ -49,6 +60,9 @@ class InventoryState:
             movements=dict(self.movements),
             reservations=dict(self.reservations),
             inbox=dict(self.inbox),
+            categories=dict(self.categories),
+            locations=dict(self.locations),
+            incoming_orders=dict(self.incoming_orders),
         )
 
 
@@ -74,6 +88,105 @@ class InMemoryProductRepository:
     async def get_many(self, product_ids: Sequence[UUID]) -> dict[UUID, Product]:
         products = self._state.products
         return {pid: products[pid] for pid in product_ids if pid in products}
+
+    async def save(self, product: Product) -> None:
+        stored = self._state.products.get(product.product_id)
+        if stored is None or stored.version != product.version - 1:
+            raise StaleProduct("the product was changed meanwhile")
+        self._state.products[product.product_id] = product
+
+    async def find(self, where: ProductFilter, page: PageRequest) -> Page[Product]:
+        found = sorted(
+            (p for p in self._state.products.values() if where.matches(p)), key=lambda p: p.sku
+        )
+        return Page(
+            items=found[page.offset : page.offset + page.limit],
+            total=len(found),
+            limit=page.limit,
+            offset=page.offset,
+        )
+
+
+class InMemoryCategoryRepository:
+    def __init__(self, state: InventoryState) -> None:
+        self._categories = state.categories
+
+    def _check_name(self, category: Category) -> None:
+        key = category.sibling_key
+        if any(
+            other.sibling_key == key and other.category_id != category.category_id
+            for other in self._categories.values()
+        ):
+            raise CategoryNameTaken("a category with this name exists under the same parent")
+
+    async def add(self, category: Category) -> None:
+        self._check_name(category)
+        if category.category_id in self._categories:
+            raise ValueError(f"category {category.category_id} exists")
+        self._categories[category.category_id] = category
+
+    async def get(self, category_id: UUID) -> Category | None:
+        return self._categories.get(category_id)
+
+    async def save(self, category: Category) -> None:
+        stored = self._categories.get(category.category_id)
+        if stored is None or stored.version != category.version - 1:
+            raise StaleCategory(str(category.category_id))
+        self._check_name(category)
+        self._categories[category.category_id] = category
+
+    async def list_all(self) -> list[Category]:
+        return sorted(self._categories.values(), key=lambda c: (c.name.casefold(), c.category_id))
+
+
+class InMemoryLocationRepository:
+    def __init__(self, state: InventoryState) -> None:
+        self._locations = state.locations
+
+    async def get(self, location_id: UUID) -> Location | None:
+        return self._locations.get(location_id)
+
+    async def list_all(self) -> list[Location]:
+        return sorted(self._locations.values(), key=lambda loc: (loc.name, loc.location_id))
+
+    async def add(self, location: Location) -> None:
+        if location.location_id in self._locations:
+            raise ValueError(f"location {location.location_id} exists")
+        self._locations[location.location_id] = location
+
+    async def put_clinic(self, location: Location) -> bool:
+        stored = self._locations.get(location.location_id)
+        if stored is not None and not location.supersedes(stored):
+            return False
+        self._locations[location.location_id] = location
+        return True
+
+
+class InMemoryIncomingOrderRepository:
+    def __init__(self, state: InventoryState) -> None:
+        self._orders = state.incoming_orders
+
+    async def get(self, purchase_order_id: UUID) -> IncomingOrder | None:
+        return self._orders.get(purchase_order_id)
+
+    async def add(self, order: IncomingOrder) -> bool:
+        if order.purchase_order_id in self._orders:
+            return False
+        self._orders[order.purchase_order_id] = order
+        return True
+
+    async def save(self, order: IncomingOrder) -> None:
+        if order.purchase_order_id not in self._orders:
+            raise ValueError(f"no incoming order {order.purchase_order_id}")
+        self._orders[order.purchase_order_id] = order
+
+    async def open_for(self, product_id: UUID, location_id: UUID) -> list[IncomingOrder]:
+        found = [
+            o
+            for o in self._orders.values()
+            if o.open and o.product_id == product_id and o.location_id == location_id
+        ]
+        return sorted(found, key=lambda o: (o.expected_on is None, o.expected_on, o.updated_at))
 
 
 class InMemoryStockRepository:
@@ -115,6 +228,40 @@ class InMemoryStockRepository:
     async def movements(self, stock_item_id: UUID) -> list[StockMovement]:
         return list(self._state.movements.get(stock_item_id, ()))
 
+    def _item(self, stock_item_id: UUID) -> StockItem:
+        item = self._state.stock.get(stock_item_id)
+        if item is None:
+            raise ValueError(f"no stock item {stock_item_id}")
+        return item
+
+    async def set_policy(
+        self, stock_item_id: UUID, policy: ReorderPolicy, *, at: datetime
+    ) -> StockItem:
+        after = replace(self._item(stock_item_id), policy=policy, updated_at=at)
+        self._state.stock[stock_item_id] = after
+        return after
+
+    async def add_on_order(self, stock_item_id: UUID, delta: int, *, at: datetime) -> StockItem:
+        item = self._item(stock_item_id)
+        after = replace(item, on_order=item.on_order + delta, updated_at=at)
+        self._state.stock[stock_item_id] = after
+        return after
+
+    async def mark_low(self, stock_item_id: UUID) -> StockItem | None:
+        item = self._state.stock.get(stock_item_id)
+        if item is None or item.low_reported or not item.is_low:
+            return None
+        after = replace(item, low_reported=True)
+        self._state.stock[stock_item_id] = after
+        return after
+
+    async def clear_low(self, stock_item_id: UUID) -> bool:
+        item = self._state.stock.get(stock_item_id)
+        if item is None or not item.low_reported or item.is_low:
+            return False
+        self._state.stock[stock_item_id] = replace(item, low_reported=False)
+        return True
+
 
 class InMemoryReservationRepository:
     def __init__(self, state: InventoryState) -> None:
@@ -145,12 +292,18 @@ class InMemoryInventoryUnitOfWork(InMemoryUnitOfWork[InventoryState]):
     products: ProductRepository
     stock: StockRepository
     reservations: ReservationRepository
+    categories: CategoryRepository
+    locations: LocationRepository
+    incoming_orders: IncomingOrderRepository
 
     def _bind(self, working: InventoryState) -> None:
         self.inbox = InMemoryInbox(working.inbox)
         self.products = InMemoryProductRepository(working)
         self.stock = InMemoryStockRepository(working)
         self.reservations = InMemoryReservationRepository(working)
+        self.categories = InMemoryCategoryRepository(working)
+        self.locations = InMemoryLocationRepository(working)
+        self.incoming_orders = InMemoryIncomingOrderRepository(working)
 
 
 def in_memory_inventory_store() -> InMemoryStore[InventoryState]:

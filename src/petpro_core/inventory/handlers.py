@@ -14,45 +14,68 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from petpro_core.contracts.inventory import StockChanged
 from petpro_core.inventory.commands import (
+    UNCHANGED,
     AdjustStock,
+    CreateCategory,
     CreateProduct,
+    CreateWarehouse,
     ExpireReservations,
     FulfilReservation,
     GetProduct,
     GetReservation,
     GetStock,
+    GetStockLedger,
+    ListCategories,
+    ListLocations,
+    ListProducts,
     ListStock,
     ReceiveStock,
     ReleaseReservation,
     ReserveProducts,
+    SetReorderPolicy,
+    UpdateCategory,
+    UpdateProduct,
 )
+from petpro_core.inventory.domain.categories import Category, check_no_cycle, descendants
 from petpro_core.inventory.domain.errors import (
+    CategoryNotFound,
     InsufficientStock,
+    LocationNotFound,
     ProductNotFound,
     ReservationNotFound,
     ReservationNotHeld,
+    StaleProduct,
     StockNotFound,
 )
-from petpro_core.inventory.domain.products import Product
+from petpro_core.inventory.domain.locations import Location, LocationKind
+from petpro_core.inventory.domain.products import Product, ProductFilter
 from petpro_core.inventory.domain.reservations import (
     Reservation,
     ReservationResult,
     ReservationStatus,
 )
-from petpro_core.inventory.domain.stock import StockChange, StockItem, stock_changed
+from petpro_core.inventory.domain.stock import (
+    ReorderPolicy,
+    StockChange,
+    StockItem,
+    StockMovement,
+)
+from petpro_core.inventory.low_stock import reassess_low, stock_events
 from petpro_core.inventory.ports import (
     DuplicateReservation,
     InventoryUnitOfWork,
     InventoryUnitOfWorkFactory,
+    StaleCategory,
     StaleReservation,
 )
-from petpro_core.shared.actors import ADMIN_ROLE, Actor
+from petpro_core.shared.actors import ADMIN_ROLE, OPERATOR_ACTOR, Actor
 from petpro_core.shared.clock import Clock, ensure_aware
-from petpro_core.shared.errors import InvalidInput, PermissionDenied
+from petpro_core.shared.errors import Conflict, InvalidInput, PermissionDenied
+from petpro_core.shared.events import Event
 from petpro_core.shared.ids import new_id
 from petpro_core.shared.messagebus import MessageBus
+from petpro_core.shared.pagination import Page
 
 STOCK_MANAGER_ROLES = frozenset({ADMIN_ROLE, "clinic_staff"})
 EXPIRED_REASON = "expired"
@@ -65,6 +88,14 @@ class InventoryDependencies:
     clock: Clock
 
 
+@dataclass(frozen=True, kw_only=True)
+class StockLedger:
+    """A stock item and the movements that explain it, oldest first."""
+
+    item: StockItem
+    movements: tuple[StockMovement, ...]
+
+
 def _require_admin(actor: Actor) -> None:
     if not actor.is_admin:
         raise PermissionDenied("only an admin may manage the product catalogue")
@@ -73,6 +104,23 @@ def _require_admin(actor: Actor) -> None:
 def _require_stock_manager(actor: Actor) -> None:
     if not actor.roles & STOCK_MANAGER_ROLES:
         raise PermissionDenied("only an admin or clinic staff may manage stock")
+
+
+async def _require_manager_at(
+    uow: InventoryUnitOfWork, actor: Actor, location_id: UUID
+) -> Location | None:
+    """The location, when the actor may manage stock there. Unknown locations are
+    LocationNotFound, except for the console operator, who may stock a clinic the inventory
+    has not heard of yet (clinic events arrive eventually): None then."""
+    _require_stock_manager(actor)
+    location = await uow.locations.get(location_id)
+    if location is None:
+        if actor == OPERATOR_ACTOR:
+            return None
+        raise LocationNotFound("no such stock location")
+    if not location.managed_by(actor):
+        raise PermissionDenied("clinic staff manage stock only at their own clinics")
+    return location
 
 
 def _aware(moment: datetime, field: str) -> datetime:
@@ -88,11 +136,20 @@ class InventoryHandlers:
 
     def register(self, bus: MessageBus) -> None:
         handlers: dict[type[Any], Any] = {
+            CreateCategory: self.create_category,
+            UpdateCategory: self.update_category,
+            ListCategories: self.list_categories,
+            CreateWarehouse: self.create_warehouse,
+            ListLocations: self.list_locations,
             CreateProduct: self.create_product,
+            UpdateProduct: self.update_product,
+            ListProducts: self.list_products,
             GetProduct: self.get_product,
             ReceiveStock: self.receive_stock,
             AdjustStock: self.adjust_stock,
+            SetReorderPolicy: self.set_reorder_policy,
             GetStock: self.get_stock,
+            GetStockLedger: self.get_stock_ledger,
             ListStock: self.list_stock,
             ReserveProducts: self.reserve_products,
             ReleaseReservation: self.release_reservation,
@@ -102,6 +159,76 @@ class InventoryHandlers:
         }
         for command_type, handler in handlers.items():
             bus.register_command(command_type, handler)
+
+    # -- categories ------------------------------------------------------------------------
+
+    async def create_category(self, cmd: CreateCategory) -> Category:
+        _require_admin(cmd.actor)
+        now = self._deps.clock.now()
+        category = Category(
+            category_id=new_id(),
+            name=cmd.name,
+            parent_id=cmd.parent_id,
+            created_at=now,
+            updated_at=now,
+        )
+        async with self._deps.uow() as uow:
+            if cmd.parent_id is not None and await uow.categories.get(cmd.parent_id) is None:
+                raise CategoryNotFound("no such parent category")
+            await uow.categories.add(category)  # the store enforces sibling-unique names
+            await uow.commit()
+        return category
+
+    async def update_category(self, cmd: UpdateCategory) -> Category:
+        _require_admin(cmd.actor)
+        now = self._deps.clock.now()
+        async with self._deps.uow() as uow:
+            category = await uow.categories.get(cmd.category_id)
+            if category is None:
+                raise CategoryNotFound("no such category")
+            parent_id = category.parent_id if cmd.parent_id is UNCHANGED else cmd.parent_id
+            if parent_id != category.parent_id and parent_id is not None:
+                everything = await uow.categories.list_all()
+                parents = {c.category_id: c.parent_id for c in everything}
+                if parent_id not in parents:
+                    raise CategoryNotFound("no such parent category")
+                check_no_cycle(category.category_id, parent_id, parents)
+            changed = category.changed(
+                name=category.name if cmd.name is None else cmd.name,
+                parent_id=parent_id,
+                now=now,
+            )
+            try:
+                await uow.categories.save(changed)
+            except StaleCategory:
+                raise Conflict("the category was changed meanwhile; try again") from None
+            await uow.commit()
+        return changed
+
+    async def list_categories(self, cmd: ListCategories) -> list[Category]:
+        async with self._deps.uow() as uow:
+            return await uow.categories.list_all()
+
+    # -- locations -------------------------------------------------------------------------
+
+    async def create_warehouse(self, cmd: CreateWarehouse) -> Location:
+        if not cmd.actor.is_admin:
+            raise PermissionDenied("only an admin may create a warehouse")
+        location = Location(
+            location_id=new_id(),
+            kind=LocationKind.WAREHOUSE,
+            name=cmd.name,
+            updated_at=self._deps.clock.now(),
+        )
+        async with self._deps.uow() as uow:
+            await uow.locations.add(location)
+            await uow.commit()
+        return location
+
+    async def list_locations(self, cmd: ListLocations) -> list[Location]:
+        _require_stock_manager(cmd.actor)
+        async with self._deps.uow() as uow:
+            return await uow.locations.list_all()
 
     # -- products --------------------------------------------------------------------------
 
@@ -118,10 +245,51 @@ class InventoryHandlers:
             now=self._deps.clock.now(),
         )
         async with self._deps.uow() as uow:
+            await _require_category(uow, cmd.category_id)
             await uow.products.add(product)  # the store enforces SKU uniqueness
             uow.record(created)
             await uow.commit()
         return product
+
+    async def update_product(self, cmd: UpdateProduct) -> Product:
+        _require_admin(cmd.actor)
+        now = self._deps.clock.now()
+        async with self._deps.uow() as uow:
+            product = await _product(uow, cmd.product_id)
+            if cmd.expected_version is not None and cmd.expected_version != product.version:
+                raise StaleProduct(
+                    f"the product is at version {product.version}, not {cmd.expected_version}",
+                    version=product.version,
+                )
+            category_id = product.category_id if cmd.category_id is UNCHANGED else cmd.category_id
+            if category_id != product.category_id:
+                await _require_category(uow, category_id)
+            updated, event = product.updated(
+                name=product.name if cmd.name is None else cmd.name,
+                unit=product.unit if cmd.unit is None else cmd.unit,
+                price=product.price if cmd.price is None else cmd.price,
+                category_id=category_id,
+                species=product.species if cmd.species is None else cmd.species,
+                active=product.active if cmd.active is None else cmd.active,
+                now=now,
+            )
+            await uow.products.save(updated)  # StaleProduct if another change won
+            uow.record(event)
+            await uow.commit()
+        return updated
+
+    async def list_products(self, cmd: ListProducts) -> Page[Product]:
+        async with self._deps.uow() as uow:
+            category_ids = None
+            if cmd.category_id is not None:
+                everything = await uow.categories.list_all()
+                if all(c.category_id != cmd.category_id for c in everything):
+                    raise CategoryNotFound("no such category")
+                category_ids = descendants(cmd.category_id, everything)
+            where = ProductFilter(
+                category_ids=category_ids, species=cmd.species, active=cmd.active, text=cmd.text
+            )
+            return await uow.products.find(where, cmd.page)
 
     async def get_product(self, cmd: GetProduct) -> Product:
         async with self._deps.uow() as uow:
@@ -133,24 +301,24 @@ class InventoryHandlers:
     # -- stock -----------------------------------------------------------------------------
 
     async def receive_stock(self, cmd: ReceiveStock) -> StockItem:
-        _require_stock_manager(cmd.actor)
         change = StockChange.receipt(cmd.quantity, cmd.reference)
         now = self._deps.clock.now()
         async with self._deps.uow() as uow:
+            await _require_manager_at(uow, cmd.actor, cmd.location_id)
             product = await _product(uow, cmd.product_id)
             item = await uow.stock.ensure(_empty_item(cmd.product_id, cmd.location_id, now))
             after = await uow.stock.apply(item.stock_item_id, change, movement_id=new_id(), at=now)
             if after is None:  # pragma: no cover - a receipt keeps the rule
                 raise RuntimeError("a receipt was refused by the stock store")
-            uow.record(_stock_changed(after, product, change))
+            uow.record(*await stock_events(uow, after, product, change))
             await uow.commit()
         return after
 
     async def adjust_stock(self, cmd: AdjustStock) -> StockItem:
-        _require_stock_manager(cmd.actor)
         change = StockChange.adjustment(cmd.delta, cmd.reason)
         now = self._deps.clock.now()
         async with self._deps.uow() as uow:
+            await _require_manager_at(uow, cmd.actor, cmd.location_id)
             product = await _product(uow, cmd.product_id)
             if cmd.delta > 0:
                 item = await uow.stock.ensure(_empty_item(cmd.product_id, cmd.location_id, now))
@@ -168,21 +336,48 @@ class InventoryHandlers:
                     on_hand=current.on_hand,
                     reserved=current.reserved,
                 )
-            uow.record(_stock_changed(after, product, change))
+            uow.record(*await stock_events(uow, after, product, change))
             await uow.commit()
         return after
 
-    async def get_stock(self, cmd: GetStock) -> StockItem:
-        _require_stock_manager(cmd.actor)
+    async def set_reorder_policy(self, cmd: SetReorderPolicy) -> StockItem:
+        policy = ReorderPolicy(
+            threshold=cmd.threshold,
+            reorder_quantity=cmd.reorder_quantity,
+            needed_within_days=cmd.needed_within_days,
+        )
+        now = self._deps.clock.now()
         async with self._deps.uow() as uow:
+            await _require_manager_at(uow, cmd.actor, cmd.location_id)
+            product = await _product(uow, cmd.product_id)
+            item = await uow.stock.ensure(_empty_item(cmd.product_id, cmd.location_id, now))
+            after = await uow.stock.set_policy(item.stock_item_id, policy, at=now)
+            low = await reassess_low(uow, after, product)
+            if low is not None:
+                uow.record(low)
+            await uow.commit()
+            return await uow.stock.get(cmd.product_id, cmd.location_id) or after
+
+    async def get_stock(self, cmd: GetStock) -> StockItem:
+        async with self._deps.uow() as uow:
+            await _require_manager_at(uow, cmd.actor, cmd.location_id)
             item = await uow.stock.get(cmd.product_id, cmd.location_id)
         if item is None:
             raise StockNotFound("this product has no stock at this location")
         return item
 
-    async def list_stock(self, cmd: ListStock) -> list[StockItem]:
-        _require_stock_manager(cmd.actor)
+    async def get_stock_ledger(self, cmd: GetStockLedger) -> StockLedger:
         async with self._deps.uow() as uow:
+            await _require_manager_at(uow, cmd.actor, cmd.location_id)
+            item = await uow.stock.get(cmd.product_id, cmd.location_id)
+            if item is None:
+                raise StockNotFound("this product has no stock at this location")
+            movements = await uow.stock.movements(item.stock_item_id)
+        return StockLedger(item=item, movements=tuple(movements))
+
+    async def list_stock(self, cmd: ListStock) -> list[StockItem]:
+        async with self._deps.uow() as uow:
+            await _require_manager_at(uow, cmd.actor, cmd.location_id)
             return await uow.stock.list_at(cmd.location_id)
 
     # -- reservations ----------------------------------------------------------------------
@@ -205,10 +400,10 @@ class InventoryHandlers:
                 return existing.result  # a repeat: the first outcome, nothing changes
             if expires_at <= now:
                 raise InvalidInput("expires_at must be in the future", field="expires_at")
-            failure, stock_events = await self._reserve_lines(uow, held)
+            failure, line_events = await self._reserve_lines(uow, held)
             if failure is None:
                 reservation: Reservation = held
-                events: list[Any] = [*stock_events, reserved_event]
+                events: list[Any] = [*line_events, reserved_event]
             else:
                 await uow.rollback()  # all or nothing: undo the lines reserved so far
                 reservation, failed_event = Reservation.fail(
@@ -236,11 +431,11 @@ class InventoryHandlers:
 
     async def _reserve_lines(
         self, uow: InventoryUnitOfWork, reservation: Reservation
-    ) -> tuple[str | None, list[StockChanged]]:
+    ) -> tuple[str | None, list[Event]]:
         """Reserve each line (in product-id order); the reason of the first line that
         cannot be reserved, or None when all were."""
         products = await uow.products.get_many([line.product_id for line in reservation.lines])
-        events: list[StockChanged] = []
+        events: list[Event] = []
         for line in reservation.lines:
             product = products.get(line.product_id)
             if product is None:
@@ -262,7 +457,7 @@ class InventoryHandlers:
                     f"not enough {product.sku}: {line.quantity} requested, "
                     f"{current.available} available"
                 ), []
-            events.append(_stock_changed(after, product, change))
+            events.extend(await stock_events(uow, after, product, change))
         return None, events
 
     async def release_reservation(self, cmd: ReleaseReservation) -> bool:
@@ -342,10 +537,10 @@ class InventoryHandlers:
         reservation: Reservation,
         change_of: Callable[[int], StockChange],
         now: datetime,
-    ) -> list[StockChanged]:
+    ) -> list[Event]:
         """Apply a change to the reserved stock of every line, in product-id order."""
         products = await uow.products.get_many([line.product_id for line in reservation.lines])
-        events: list[StockChanged] = []
+        events: list[Event] = []
         for line in reservation.lines:
             product = products[line.product_id]
             item = await uow.stock.get(line.product_id, reservation.location_id)
@@ -360,7 +555,7 @@ class InventoryHandlers:
                     f"reservation {reservation.reservation_id}: the stock of {product.sku} "
                     "does not hold its reserved units"
                 )
-            events.append(_stock_changed(after, product, change))
+            events.extend(await stock_events(uow, after, product, change))
         return events
 
     async def get_reservation(self, cmd: GetReservation) -> Reservation:
@@ -384,5 +579,6 @@ def _empty_item(product_id: UUID, location_id: UUID, now: datetime) -> StockItem
     )
 
 
-def _stock_changed(item: StockItem, product: Product, change: StockChange) -> StockChanged:
-    return stock_changed(item, sku=product.sku, product_name=product.name, kind=change.kind)
+async def _require_category(uow: InventoryUnitOfWork, category_id: UUID | None) -> None:
+    if category_id is not None and await uow.categories.get(category_id) is None:
+        raise CategoryNotFound("no such category")

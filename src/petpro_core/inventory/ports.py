@@ -7,17 +7,30 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from petpro_core.inventory.domain.products import Product
+from petpro_core.inventory.domain.categories import Category
+from petpro_core.inventory.domain.incoming import IncomingOrder
+from petpro_core.inventory.domain.locations import Location
+from petpro_core.inventory.domain.products import Product, ProductFilter
 from petpro_core.inventory.domain.reservations import Reservation
-from petpro_core.inventory.domain.stock import StockChange, StockItem, StockMovement
+from petpro_core.inventory.domain.stock import (
+    ReorderPolicy,
+    StockChange,
+    StockItem,
+    StockMovement,
+)
+from petpro_core.shared.pagination import Page, PageRequest
 from petpro_core.shared.subscriptions import InboxUnitOfWork
 
 __all__ = [
+    "CategoryRepository",
     "DuplicateReservation",
+    "IncomingOrderRepository",
     "InventoryUnitOfWork",
     "InventoryUnitOfWorkFactory",
+    "LocationRepository",
     "ProductRepository",
     "ReservationRepository",
+    "StaleCategory",
     "StaleReservation",
     "StockRepository",
 ]
@@ -37,6 +50,50 @@ class ProductRepository(Protocol):
 
     async def get_many(self, product_ids: Sequence[UUID]) -> dict[UUID, Product]:
         """The products among `product_ids` that exist, by id."""
+        ...
+
+    async def save(self, product: Product) -> None:
+        """Store a changed product whose version is one more than the stored one, else
+        StaleProduct (another change got there first)."""
+        ...
+
+    async def find(self, where: ProductFilter, page: PageRequest) -> Page[Product]:
+        """The products matching the filter, by SKU."""
+        ...
+
+
+class CategoryRepository(Protocol):
+    async def add(self, category: Category) -> None:
+        """Insert; CategoryNameTaken if a sibling has its name (case-insensitive; the check
+        holds under concurrency)."""
+        ...
+
+    async def get(self, category_id: UUID) -> Category | None: ...
+
+    async def save(self, category: Category) -> None:
+        """Store a renamed or moved category (version one more than the stored one, else
+        StaleCategory); CategoryNameTaken as for `add`."""
+        ...
+
+    async def list_all(self) -> list[Category]:
+        """Every category, by name."""
+        ...
+
+
+class LocationRepository(Protocol):
+    async def get(self, location_id: UUID) -> Location | None: ...
+
+    async def list_all(self) -> list[Location]:
+        """Every location, by name."""
+        ...
+
+    async def add(self, location: Location) -> None:
+        """Insert a new location (a warehouse)."""
+        ...
+
+    async def put_clinic(self, location: Location) -> bool:
+        """Insert or replace a clinic's location, only if it is newer (a higher version)
+        than the stored one; whether it changed anything."""
         ...
 
 
@@ -68,10 +125,53 @@ class StockRepository(Protocol):
         """The item's ledger, oldest first (by stock version)."""
         ...
 
+    async def set_policy(
+        self, stock_item_id: UUID, policy: ReorderPolicy, *, at: datetime
+    ) -> StockItem:
+        """Set the item's reorder policy; the item after it."""
+        ...
+
+    async def add_on_order(self, stock_item_id: UUID, delta: int, *, at: datetime) -> StockItem:
+        """Change the units on order by `delta` (atomically, on the stored number); the
+        item after it."""
+        ...
+
+    async def mark_low(self, stock_item_id: UUID) -> StockItem | None:
+        """Flip the low flag on, atomically, only if it is off and the stored numbers are
+        low (`UPDATE … WHERE low_reported = false AND <low>`): the item when this call
+        flipped it (the caller publishes stock.low), None otherwise. Of concurrent callers
+        on one crossing exactly one gets the item."""
+        ...
+
+    async def clear_low(self, stock_item_id: UUID) -> bool:
+        """Flip the low flag off if it is on and the stored numbers are no longer low."""
+        ...
+
+
+class IncomingOrderRepository(Protocol):
+    async def get(self, purchase_order_id: UUID) -> IncomingOrder | None:
+        """The order, locked until the transaction ends (on stores that lock rows), so
+        two events of one order are applied one after the other."""
+        ...
+
+    async def add(self, order: IncomingOrder) -> bool:
+        """Insert the order unless one with its id exists; whether it inserted."""
+        ...
+
+    async def save(self, order: IncomingOrder) -> None: ...
+
+    async def open_for(self, product_id: UUID, location_id: UUID) -> list[IncomingOrder]:
+        """The open orders of a product at a location, soonest expected first."""
+        ...
+
 
 class DuplicateReservation(Exception):
     """Raised by `add` when the reservation id is taken (a concurrent repeat got there
     first). Handlers roll back and answer the stored outcome."""
+
+
+class StaleCategory(Exception):
+    """Raised by `CategoryRepository.save` when another change got there first."""
 
 
 class StaleReservation(Exception):
@@ -100,6 +200,9 @@ class InventoryUnitOfWork(InboxUnitOfWork, Protocol):
     products: ProductRepository
     stock: StockRepository
     reservations: ReservationRepository
+    categories: CategoryRepository
+    locations: LocationRepository
+    incoming_orders: IncomingOrderRepository
 
 
 InventoryUnitOfWorkFactory = Callable[[], InventoryUnitOfWork]

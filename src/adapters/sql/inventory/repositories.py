@@ -9,12 +9,13 @@ parallel reservations never oversell; SQLite's writers are serialised (BEGIN IMM
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, String, and_, cast, func, insert, not_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -30,12 +31,18 @@ from adapters.sql.inventory.tables import (
     stock_movements,
 )
 from petpro_core.contracts.inventory import ReservationLine
-from petpro_core.inventory.domain.errors import SkuAlreadyUsed
-from petpro_core.inventory.domain.products import Product
+from petpro_core.inventory.domain.errors import SkuAlreadyUsed, StaleProduct
+from petpro_core.inventory.domain.products import Product, ProductFilter
 from petpro_core.inventory.domain.reservations import Reservation, ReservationStatus
-from petpro_core.inventory.domain.stock import StockChange, StockItem, StockMovement
+from petpro_core.inventory.domain.stock import (
+    ReorderPolicy,
+    StockChange,
+    StockItem,
+    StockMovement,
+)
 from petpro_core.inventory.ports import DuplicateReservation, StaleReservation
 from petpro_core.shared.money import Money
+from petpro_core.shared.pagination import Page, PageRequest
 
 ConnectionGetter = Callable[[], AsyncConnection]
 
@@ -114,11 +121,70 @@ class SqlProductRepository(_SqlRepository):
         rows = (await self.connection.execute(statement)).all()
         return {row.product_id: _product_from(row) for row in rows}
 
+    async def save(self, product: Product) -> None:
+        values = _product_values(product)
+        del values["product_id"], values["sku"], values["created_at"]
+        statement = (
+            update(products)
+            .where(
+                products.c.product_id == product.product_id,
+                products.c.version == product.version - 1,
+            )
+            .values(values)
+        )
+        if (await self.connection.execute(statement)).rowcount != 1:
+            raise StaleProduct("the product was changed meanwhile")
+
+    async def find(self, where: ProductFilter, page: PageRequest) -> Page[Product]:
+        c = products.c
+        conditions: list[Any] = []
+        if where.category_ids is not None:
+            conditions.append(c.category_id.in_(sorted(where.category_ids)))
+        if where.species is not None:
+            # Species are a sorted JSON array of names; an empty one means any species.
+            species_text = cast(c.species, String())
+            conditions.append(
+                or_(
+                    species_text == "[]",
+                    species_text.contains(json.dumps(where.species), autoescape=True),
+                )
+            )
+        if where.active is not None:
+            conditions.append(c.active.is_(where.active))
+        if where.text is not None:
+            needle = where.text.lower()
+            conditions.append(
+                or_(
+                    func.lower(c.name).contains(needle, autoescape=True),
+                    func.lower(c.sku).contains(needle, autoescape=True),
+                )
+            )
+        condition = and_(True, *conditions)
+        total = (
+            await self.connection.execute(
+                select(func.count()).select_from(products).where(condition)
+            )
+        ).scalar_one()
+        statement = (
+            select(products).where(condition).order_by(c.sku).limit(page.limit).offset(page.offset)
+        )
+        items = [_product_from(row) for row in await self.connection.execute(statement)]
+        return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
 
 # --- stock and its ledger ----------------------------------------------------------------------
 
 
 def _stock_item_from(row: Row[Any]) -> StockItem:
+    policy = (
+        None
+        if row.threshold is None
+        else ReorderPolicy(
+            threshold=row.threshold,
+            reorder_quantity=row.reorder_quantity,
+            needed_within_days=row.needed_within_days,
+        )
+    )
     return StockItem(
         stock_item_id=row.stock_item_id,
         product_id=row.product_id,
@@ -127,7 +193,16 @@ def _stock_item_from(row: Row[Any]) -> StockItem:
         reserved=row.reserved,
         version=row.version,
         updated_at=row.updated_at,
+        policy=policy,
+        on_order=row.on_order,
+        low_reported=row.low_reported,
     )
+
+
+def _is_low() -> Any:
+    """The low-stock condition on the stored numbers (StockItem.is_low in SQL)."""
+    c = stock_items.c
+    return and_(c.threshold.is_not(None), c.on_hand - c.reserved + c.on_order <= c.threshold)
 
 
 def _movement_values(movement: StockMovement) -> dict[str, Any]:
@@ -181,6 +256,8 @@ class SqlStockRepository(_SqlRepository):
             "reserved": 0,
             "version": 0,
             "updated_at": item.updated_at,
+            "on_order": 0,
+            "low_reported": False,
         }
         connection = self.connection
         insert_ = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
@@ -241,6 +318,53 @@ class SqlStockRepository(_SqlRepository):
             .order_by(stock_movements.c.stock_version)
         )
         return [_movement_from(row) for row in await self.connection.execute(statement)]
+
+    async def _update(
+        self, stock_item_id: UUID, *conditions: Any, **values: Any
+    ) -> StockItem | None:
+        statement = (
+            update(stock_items)
+            .where(stock_items.c.stock_item_id == stock_item_id, *conditions)
+            .values(**values)
+            .returning(*stock_items.c)
+        )
+        row = (await self.connection.execute(statement)).first()
+        return None if row is None else _stock_item_from(row)
+
+    async def set_policy(
+        self, stock_item_id: UUID, policy: ReorderPolicy, *, at: datetime
+    ) -> StockItem:
+        after = await self._update(
+            stock_item_id,
+            threshold=policy.threshold,
+            reorder_quantity=policy.reorder_quantity,
+            needed_within_days=policy.needed_within_days,
+            updated_at=at,
+        )
+        if after is None:
+            raise ValueError(f"no stock item {stock_item_id}")
+        return after
+
+    async def add_on_order(self, stock_item_id: UUID, delta: int, *, at: datetime) -> StockItem:
+        after = await self._update(
+            stock_item_id, on_order=stock_items.c.on_order + delta, updated_at=at
+        )
+        if after is None:
+            raise ValueError(f"no stock item {stock_item_id}")
+        return after
+
+    async def mark_low(self, stock_item_id: UUID) -> StockItem | None:
+        # Only the transaction whose update flips the flag gets a row back: concurrent ones
+        # wait for its row lock, then re-check `low_reported = false` and match nothing.
+        return await self._update(
+            stock_item_id, stock_items.c.low_reported.is_(False), _is_low(), low_reported=True
+        )
+
+    async def clear_low(self, stock_item_id: UUID) -> bool:
+        cleared = await self._update(
+            stock_item_id, stock_items.c.low_reported.is_(True), not_(_is_low()), low_reported=False
+        )
+        return cleared is not None
 
 
 # --- reservations --------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    false,
 )
 
 from adapters.sql.column_types import ExactDecimal, Json, UtcDateTime
@@ -41,6 +43,36 @@ metadata = context_metadata(SCHEMA)
 PRODUCTS_SKU_UNIQUE = "uq_products_sku"
 STOCK_ITEMS_KEY_UNIQUE = "uq_stock_items_product_id_location_id"
 STOCK_NEVER_NEGATIVE = "ck_stock_items_stock_never_negative"
+CATEGORIES_SIBLING_NAME_UNIQUE = "uq_categories_sibling_key"
+
+# The category tree: a name is unique among its siblings, compared case-insensitively
+# (`sibling_key`: the parent id, or "root", and the case-folded name).
+categories = Table(
+    "categories",
+    metadata,
+    Column("category_id", Uuid(), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("parent_id", Uuid(), ForeignKey(f"{SCHEMA}.categories.category_id"), nullable=True),
+    Column("sibling_key", String(300), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("version", Integer(), nullable=False),
+    UniqueConstraint("sibling_key", name=CATEGORIES_SIBLING_NAME_UNIQUE),
+)
+
+# Stock locations: clinics (kept from the clinic context's events, by aggregate version)
+# and warehouses.
+locations = Table(
+    "locations",
+    metadata,
+    Column("location_id", Uuid(), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("staff", Json, nullable=False),  # sorted array of user ids (clinics)
+    Column("version", Integer(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    CheckConstraint("kind IN ('clinic', 'warehouse')", name="kind_known"),
+)
 
 products = Table(
     "products",
@@ -70,8 +102,23 @@ stock_items = Table(
     Column("reserved", Integer(), nullable=False),
     Column("version", Integer(), nullable=False),  # the number of movements
     Column("updated_at", UtcDateTime(), nullable=False),
+    # The reorder policy (all three null: none), units on open purchase orders, and whether
+    # stock.low was published for the current crossing (flipped by a conditional update).
+    Column("threshold", Integer(), nullable=True),
+    Column("reorder_quantity", Integer(), nullable=True),
+    Column("needed_within_days", Integer(), nullable=True),
+    Column("on_order", Integer(), nullable=False, server_default="0"),
+    Column("low_reported", Boolean(), nullable=False, server_default=false()),
     UniqueConstraint("product_id", "location_id", name=STOCK_ITEMS_KEY_UNIQUE),
     CheckConstraint("reserved >= 0 AND on_hand >= reserved", name="stock_never_negative"),
+    CheckConstraint("on_order >= 0", name="on_order_never_negative"),
+    CheckConstraint(
+        "(threshold IS NULL AND reorder_quantity IS NULL AND needed_within_days IS NULL) OR "
+        "(threshold IS NOT NULL AND reorder_quantity IS NOT NULL AND threshold >= 0 "
+        "AND reorder_quantity >= 1 "
+        "AND (needed_within_days IS NULL OR needed_within_days >= 1))",
+        name="reorder_policy_valid",
+    ),
 )
 
 # The ledger: every change of a stock item, numbered by the version it produced, so its
@@ -131,6 +178,35 @@ reservation_lines = Table(
     CheckConstraint("quantity >= 1", name="quantity_positive"),
 )
 
+# Purchase orders on their way (from the vendor context's events): stock on order is the
+# sum of (ordered - received) over the open ones of a product at a location.
+incoming_orders = Table(
+    "incoming_orders",
+    metadata,
+    Column("purchase_order_id", Uuid(), primary_key=True),
+    Column("product_id", Uuid(), ForeignKey(products.c.product_id), nullable=False),
+    Column("location_id", Uuid(), nullable=False),
+    Column("quantity_ordered", Integer(), nullable=False),
+    Column("quantity_received", Integer(), nullable=False),
+    Column("open", Boolean(), nullable=False),
+    Column("version", Integer(), nullable=False),
+    Column("expected_on", Date(), nullable=True),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    CheckConstraint(
+        "quantity_ordered >= 1 AND quantity_received >= 0 "
+        "AND quantity_received <= quantity_ordered",
+        name="quantities_valid",
+    ),
+)
+Index(
+    "ix_incoming_orders_product_id_location_id",
+    incoming_orders.c.product_id,
+    incoming_orders.c.location_id,
+)
+
 inbox = inbox_table(metadata)  # inventory consumes user and vendor events later
 outbox = outbox_table(metadata)
 relay_checkpoint = relay_checkpoint_table(metadata)
+
+# on this metadata; importing it here registers them wherever this metadata is used (the
+# migrations' environment, the comparison with the migrations).

@@ -4,6 +4,11 @@ transaction, the outbox in it."""
 from __future__ import annotations
 
 from adapters.sql.database import SqlDatabase
+from adapters.sql.inventory.catalog import (
+    SqlCategoryRepository,
+    SqlIncomingOrderRepository,
+    SqlLocationRepository,
+)
 from adapters.sql.inventory.repositories import (
     SqlProductRepository,
     SqlReservationRepository,
@@ -13,6 +18,9 @@ from adapters.sql.inventory.tables import SCHEMA, inbox, outbox
 from adapters.sql.messaging_tables import SqlInbox
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from petpro_core.inventory.ports import (
+    CategoryRepository,
+    IncomingOrderRepository,
+    LocationRepository,
     ProductRepository,
     ReservationRepository,
     StockRepository,
@@ -30,3 +38,8 @@ class SqlInventoryUnitOfWork(SqlUnitOfWork):
             self._require_connection
         )
         self.inbox: Inbox = SqlInbox(self._require_connection, inbox)
+        self.categories: CategoryRepository = SqlCategoryRepository(self._require_connection)
+        self.locations: LocationRepository = SqlLocationRepository(self._require_connection)
+        self.incoming_orders: IncomingOrderRepository = SqlIncomingOrderRepository(
+            self._require_connection
+        )

@@ -39,3 +39,36 @@ class ReservationNotHeld(RuleViolated):
 
     code = "reservation-not-held"
     title = "Reservation not held"
+
+
+class StaleProduct(Conflict):
+    """The product changed since the version the caller read (optimistic concurrency)."""
+
+    code = "product-changed"
+    title = "Product changed meanwhile"
+
+
+class CategoryNotFound(NotFound):
+    code = "category-not-found"
+    title = "Category not found"
+
+
+class CategoryNameTaken(Conflict):
+    """Another category under the same parent has this name (case-insensitive)."""
+
+    code = "category-name-taken"
+    title = "Category name already used here"
+
+
+class CategoryCycle(RuleViolated):
+    """Moving the category under itself or one of its descendants."""
+
+    code = "category-cycle"
+    title = "Category cannot contain itself"
+
+
+class LocationNotFound(NotFound):
+    """Neither a clinic the inventory has learned of nor a warehouse."""
+
+    code = "location-not-found"
+    title = "Stock location not found"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
-from petpro_core.contracts.inventory import ProductCreated
+from petpro_core.contracts.inventory import ProductCreated, ProductUpdated
 from petpro_core.shared.clock import ensure_aware
 from petpro_core.shared.errors import InvalidInput
 from petpro_core.shared.money import Money
@@ -106,3 +106,74 @@ class Product:
             species=product.species,
             active=product.active,
         )
+
+    def updated(
+        self,
+        *,
+        name: str,
+        unit: str,
+        price: Money,
+        category_id: UUID | None,
+        species: tuple[str, ...],
+        active: bool,
+        now: datetime,
+    ) -> tuple[Product, ProductUpdated]:
+        """The product with these values, one version on, and its product.updated event."""
+        product = replace(
+            self,
+            name=name,
+            unit=unit,
+            price=price,
+            category_id=category_id,
+            species=species,
+            active=active,
+            updated_at=now,
+            version=self.version + 1,
+        )
+        return product, ProductUpdated(
+            occurred_at=now,
+            aggregate_version=product.version,
+            product_id=product.product_id,
+            sku=product.sku,
+            name=product.name,
+            unit=product.unit,
+            price=product.price,
+            category_id=product.category_id,
+            species=product.species,
+            active=product.active,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductFilter:
+    """What ListProducts selects: every given criterion holds. `category_ids` are a category
+    and its descendants; `species` matches products for that species or for any; `text` is
+    a case-insensitive part of the name or SKU."""
+
+    category_ids: frozenset[UUID] | None = None
+    species: str | None = None
+    active: bool | None = None
+    text: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.species is not None:
+            object.__setattr__(
+                self, "species", _text(self.species, "species", MAX_SPECIES_LENGTH).lower()
+            )
+        if self.text is not None:
+            cleaned = self.text.strip()
+            object.__setattr__(self, "text", cleaned or None)
+            if cleaned and len(cleaned) > MAX_NAME_LENGTH:
+                raise InvalidInput(f"text must be at most {MAX_NAME_LENGTH} characters")
+
+    def matches(self, product: Product) -> bool:
+        if self.category_ids is not None and product.category_id not in self.category_ids:
+            return False
+        if self.species is not None and product.species and self.species not in product.species:
+            return False
+        if self.active is not None and product.active != self.active:
+            return False
+        if self.text is not None:
+            needle = self.text.lower()
+            return needle in product.name.lower() or needle in product.sku.lower()
+        return True

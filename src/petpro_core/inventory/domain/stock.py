@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from petpro_core.contracts.inventory import StockChanged
+from petpro_core.contracts.inventory import StockChanged, StockLow, StockReceived
 from petpro_core.shared.clock import ensure_aware
 from petpro_core.shared.errors import InvalidInput
 
@@ -134,6 +134,25 @@ class StockChange:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReorderPolicy:
+    """When a stock item is low (available + on order <= threshold), how much to reorder,
+    and the longest lead time the location accepts (None: any)."""
+
+    threshold: int
+    reorder_quantity: int
+    needed_within_days: int | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.threshold, bool) or not isinstance(self.threshold, int):
+            raise InvalidInput("threshold must be a whole number", field="threshold")
+        if self.threshold < 0:
+            raise InvalidInput("threshold must not be negative", field="threshold")
+        _positive(self.reorder_quantity, "reorder_quantity")
+        if self.needed_within_days is not None:
+            _positive(self.needed_within_days, "needed_within_days")
+
+
+@dataclass(frozen=True, kw_only=True)
 class StockItem:
     stock_item_id: UUID
     product_id: UUID
@@ -144,6 +163,12 @@ class StockItem:
     # aggregate_version of its product.stock_changed events.
     version: int = 0
     updated_at: datetime
+    # The reorder policy (None: never low) and what is on open purchase orders.
+    policy: ReorderPolicy | None = None
+    on_order: int = 0
+    # Whether stock.low was published for the current crossing (flipped atomically by the
+    # store, so one crossing publishes once whatever runs concurrently).
+    low_reported: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "updated_at", ensure_aware(self.updated_at))
@@ -151,10 +176,21 @@ class StockItem:
             raise ValueError("stock needs 0 <= reserved <= on_hand")
         if self.version < 0:
             raise ValueError("a stock item's version is not negative")
+        if self.on_order < 0:
+            raise ValueError("on_order is not negative")
 
     @property
     def available(self) -> int:
         return self.on_hand - self.reserved
+
+    @property
+    def threshold(self) -> int | None:
+        return None if self.policy is None else self.policy.threshold
+
+    @property
+    def is_low(self) -> bool:
+        """Available plus what is on order is at or below the reorder threshold."""
+        return self.policy is not None and self.available + self.on_order <= self.policy.threshold
 
     def allows(self, change: StockChange) -> bool:
         """Whether the change keeps 0 <= reserved <= on_hand (the stores' atomic guard)."""
@@ -230,4 +266,48 @@ def stock_changed(
         reserved=item.reserved,
         available=item.available,
         reason=kind.event_reason,
+    )
+
+
+def stock_low(item: StockItem, *, sku: str, product_name: str) -> StockLow:
+    """The stock.low event of an item that just crossed into low (it has a policy)."""
+    if item.policy is None:
+        raise ValueError("an item without a reorder policy is never low")
+    return StockLow(
+        occurred_at=item.updated_at,
+        aggregate_version=item.version,
+        stock_item_id=item.stock_item_id,
+        product_id=item.product_id,
+        sku=sku,
+        product_name=product_name,
+        location_id=item.location_id,
+        available=item.available,
+        threshold=item.policy.threshold,
+        reorder_quantity=item.policy.reorder_quantity,
+        on_order=item.on_order,
+        needed_within_days=item.policy.needed_within_days,
+    )
+
+
+def stock_received(
+    item: StockItem,
+    *,
+    sku: str,
+    product_name: str,
+    quantity: int,
+    purchase_order_id: UUID | None,
+) -> StockReceived:
+    """The stock.received event of `quantity` units just received into `item`."""
+    return StockReceived(
+        occurred_at=item.updated_at,
+        aggregate_version=item.version,
+        stock_item_id=item.stock_item_id,
+        product_id=item.product_id,
+        sku=sku,
+        product_name=product_name,
+        location_id=item.location_id,
+        quantity=quantity,
+        purchase_order_id=purchase_order_id,
+        on_hand=item.on_hand,
+        available=item.available,
     )
