@@ -26,6 +26,7 @@ from runtimes.http.routes.clinics import clinics_router
 from runtimes.http.routes.health import health_router
 from runtimes.http.routes.pets import pets_router
 from runtimes.http.routes.users import users_router
+from runtimes.http.routes.vendors import purchase_orders_router, vendors_router
 from runtimes.observability.logging import configure_logging
 from runtimes.observability.metrics import metrics_handler, prometheus_config
 from runtimes.sweepers import application_sweepers
@@ -59,6 +60,8 @@ def create_app(container: ApplicationContainer | None = None) -> Litestar:
             clinics_router(),
             clinic_bookings_router(),
             bookings_router(),
+            vendors_router(),
+            purchase_orders_router(),
             health_router(),
             metrics_handler(backbone),
         ],
