@@ -31,6 +31,7 @@ from adapters.sql.booking import tables as booking_tables
 from adapters.sql.booking.unit_of_work import SqlBookingUnitOfWork
 from adapters.sql.clinic.unit_of_work import SqlClinicUnitOfWork
 from adapters.sql.idempotency import SqlIdempotencyStore
+from adapters.sql.inventory import customer_order_tables
 from adapters.sql.inventory.unit_of_work import SqlInventoryUnitOfWork
 from adapters.sql.vendor.unit_of_work import SqlVendorUnitOfWork
 from petpro_core.auth.domain.throttling import ThrottleRule
@@ -42,11 +43,16 @@ from petpro_core.booking.ports import BookingUnitOfWorkFactory
 from petpro_core.booking.subscriptions import booking_subscription
 from petpro_core.clinic.handlers import ClinicDependencies, ClinicHandlers
 from petpro_core.clinic.ports import ClinicUnitOfWorkFactory
+from petpro_core.inventory.customer_orders import (
+    CustomerOrderDependencies,
+    CustomerOrderHandlers,
+)
 from petpro_core.inventory.handlers import InventoryDependencies, InventoryHandlers
 from petpro_core.inventory.ports import InventoryUnitOfWorkFactory
 from petpro_core.shared.clock import Clock, SystemClock
 from petpro_core.shared.idempotency import IdempotencyStore
 from petpro_core.shared.messagebus import MessageBus
+from petpro_core.shared.payments import PaymentGateway
 from petpro_core.vendor.handlers import VendorDependencies, VendorHandlers
 from petpro_core.vendor.ports import VendorUnitOfWorkFactory
 from petpro_core.vendor.subscriptions import vendor_subscription
@@ -108,6 +114,15 @@ def _inventory_unit_of_work(
         return lambda: InMemoryInventoryUnitOfWork(memory_store)
     database = databases.for_context("inventory")
     return lambda: SqlInventoryUnitOfWork(database)
+
+
+def _inventory_idempotency_store(settings: Settings, databases: Databases) -> IdempotencyStore:
+    """`Idempotency-Key` answers of POST /customer-orders, in the inventory's store."""
+    if settings.storage_for("inventory") is StorageKind.MEMORY:
+        return InMemoryIdempotencyStore()
+    return SqlIdempotencyStore(
+        databases.for_context("inventory"), customer_order_tables.idempotency_keys
+    )
 
 
 def _auth_rules(settings: Settings) -> AuthRules:
@@ -221,6 +236,22 @@ class InventoryContainer(containers.DeclarativeContainer):
     handlers = providers.Singleton(
         InventoryHandlers, providers.Factory(InventoryDependencies, uow=unit_of_work, clock=clock)
     )
+    # The shop's customer orders: paid through the application's one PaymentGateway (the
+    # booking container's), so every charge and refund is in one ledger.
+    payments: providers.Dependency[PaymentGateway] = providers.Dependency()
+    idempotency_store = providers.Singleton(_inventory_idempotency_store, settings, databases)
+    customer_orders = providers.Singleton(
+        CustomerOrderHandlers,
+        providers.Factory(
+            CustomerOrderDependencies,
+            uow=unit_of_work,
+            payments=payments,
+            clock=clock,
+            pick_up_window=providers.Callable(
+                lambda days: timedelta(days=days), settings.provided.pick_up_days
+            ),
+        ),
+    )
 
 
 def _vendor_unit_of_work(
@@ -257,12 +288,15 @@ def _build_bus(
     clinic: ClinicHandlers,
     inventory: InventoryHandlers,
     *,
+    customer_orders: CustomerOrderHandlers | None = None,
     vendor: VendorHandlers | None = None,
 ) -> MessageBus:
     bus = MessageBus()
     auth.register(bus)
     booking.register(bus)
     inventory.register(bus)
+    if customer_orders is not None:
+        customer_orders.register(bus)
     clinic.register(bus)
     if vendor is not None:
         vendor.register(bus)
@@ -291,7 +325,11 @@ class ApplicationContainer(containers.DeclarativeContainer):
         bus=providers.Callable(_bus_of, __self__),
     )
     inventory = providers.Container(
-        InventoryContainer, settings=settings, clock=clock, databases=databases
+        InventoryContainer,
+        settings=settings,
+        clock=clock,
+        databases=databases,
+        payments=booking.payments,
     )
     clinic = providers.Container(
         ClinicContainer,
@@ -314,6 +352,7 @@ class ApplicationContainer(containers.DeclarativeContainer):
         booking.handlers,
         clinic.handlers,
         inventory.handlers,
+        customer_orders=inventory.customer_orders,
         vendor=vendor.handlers,
     )
     backbone = providers.Singleton(

@@ -69,6 +69,13 @@ class Settings(BaseSettings):
     idempotency_key_hours: int = Field(
         24, ge=1, le=24 * 30, description="How long an Idempotency-Key's response is kept."
     )
+    pick_up_days: int = Field(
+        7,
+        ge=1,
+        le=90,
+        description="How long a placed shop order waits at the clinic; not collected by then, "
+        "it is cancelled and refunded.",
+    )
     database_pool_size: int = Field(
         20, ge=1, le=500, description="PostgreSQL connections kept per process."
     )

@@ -16,6 +16,10 @@ from typing import TYPE_CHECKING
 
 from petpro_core.booking.commands import AdvanceDueSagas
 from petpro_core.inventory.commands import ExpireReservations
+from petpro_core.inventory.customer_order_commands import (
+    AdvancePendingCustomerOrders,
+    ExpireUncollectedOrders,
+)
 
 if TYPE_CHECKING:
     from runtimes.containers import ApplicationContainer
@@ -24,6 +28,7 @@ log = logging.getLogger("petpro.sweepers")
 
 SAGA_BATCH = 100
 RESERVATION_BATCH = 500
+CUSTOMER_ORDER_BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -77,12 +82,34 @@ def application_sweepers(
         )
         return expired
 
+    async def advance_customer_orders() -> int:
+        advanced: int = await bus().execute(
+            AdvancePendingCustomerOrders(now=clock().now(), limit=CUSTOMER_ORDER_BATCH)
+        )
+        return advanced
+
+    async def expire_uncollected_orders() -> int:
+        expired: int = await bus().execute(
+            ExpireUncollectedOrders(now=clock().now(), limit=CUSTOMER_ORDER_BATCH)
+        )
+        return expired
+
+    async def prune_customer_order_keys() -> int:
+        await container.inventory.idempotency_store().prune(clock().now())
+        return 0
+
     by_context = {
         "booking": [
             Sweeper("booking-sagas", 1.0, advance_sagas),
             Sweeper("idempotency-keys", 600.0, prune_idempotency_keys),
         ],
-        "inventory": [Sweeper("inventory-reservations", 30.0, expire_reservations)],
+        "inventory": [
+            Sweeper("inventory-reservations", 30.0, expire_reservations),
+            # The shop: unresolved charges and owed refunds, then orders not collected.
+            Sweeper("pending-customer-orders", 5.0, advance_customer_orders),
+            Sweeper("uncollected-customer-orders", 60.0, expire_uncollected_orders),
+            Sweeper("customer-order-idempotency-keys", 600.0, prune_customer_order_keys),
+        ],
     }
     wanted = contexts or tuple(by_context)
     return [sweeper for context in wanted for sweeper in by_context.get(context, [])]

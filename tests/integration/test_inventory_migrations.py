@@ -22,6 +22,9 @@ INVENTORY_TABLES = {
     "categories",
     "locations",
     "incoming_orders",
+    "customer_orders",
+    "customer_order_lines",
+    "idempotency_keys",
     "products",
     "stock_items",
     "stock_movements",
@@ -59,7 +62,7 @@ def test_inventory_is_a_context_schema() -> None:
 
 
 def test_upgrade_creates_the_schema_and_down_again(empty_database: SqlDatabase) -> None:
-    assert migrate.head_revision("inventory") == "0002_inventory_catalog"
+    assert migrate.head_revision("inventory") == "0003_customer_orders"
     assert migrate.current_revision(empty_database, "inventory") is None
 
     migrate.upgrade(empty_database, "inventory")

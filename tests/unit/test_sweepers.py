@@ -50,10 +50,14 @@ async def test_the_first_pass_waits_one_interval() -> None:
 async def test_contexts_contribute_their_jobs() -> None:
     container = build_container(Settings(database_url="memory://"))
     names = {sweeper.name for sweeper in application_sweepers(container)}
-    assert names == {"booking-sagas", "idempotency-keys", "inventory-reservations"}
-    assert [s.name for s in application_sweepers(container, ["inventory"])] == [
-        "inventory-reservations"
+    inventory = [
+        "inventory-reservations",
+        "pending-customer-orders",
+        "uncollected-customer-orders",
+        "customer-order-idempotency-keys",
     ]
+    assert names == {"booking-sagas", "idempotency-keys", *inventory}
+    assert [s.name for s in application_sweepers(container, ["inventory"])] == inventory
     assert application_sweepers(container, ["auth"]) == []
     # The jobs run against the memory stores: nothing is due.
     for sweeper in application_sweepers(container):

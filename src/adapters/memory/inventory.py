@@ -15,6 +15,7 @@ from uuid import UUID
 from adapters.memory.inbox import InMemoryInbox
 from adapters.memory.unit_of_work import InMemoryStore, InMemoryUnitOfWork
 from petpro_core.inventory.domain.categories import Category
+from petpro_core.inventory.domain.customer_orders import CustomerOrder, CustomerOrderStatus
 from petpro_core.inventory.domain.errors import CategoryNameTaken, SkuAlreadyUsed, StaleProduct
 from petpro_core.inventory.domain.incoming import IncomingOrder
 from petpro_core.inventory.domain.locations import Location
@@ -23,12 +24,15 @@ from petpro_core.inventory.domain.reservations import Reservation
 from petpro_core.inventory.domain.stock import ReorderPolicy, StockChange, StockItem, StockMovement
 from petpro_core.inventory.ports import (
     CategoryRepository,
+    CustomerOrderRepository,
+    DuplicateCustomerOrder,
     DuplicateReservation,
     IncomingOrderRepository,
     LocationRepository,
     ProductRepository,
     ReservationRepository,
     StaleCategory,
+    StaleCustomerOrder,
     StaleReservation,
     StockRepository,
 )
@@ -45,6 +49,7 @@ class InventoryState:
     # stock item id → its ledger, oldest first (tuples: a clone may share them)
     movements: dict[UUID, tuple[StockMovement, ...]] = field(default_factory=dict)
     reservations: dict[UUID, Reservation] = field(default_factory=dict)
+    customer_orders: dict[UUID, CustomerOrder] = field(default_factory=dict)
     # (consumer, event id) → when it was handled
     inbox: dict[tuple[str, UUID], datetime] = field(default_factory=dict)
     categories: dict[UUID, Category] = field(default_factory=dict)
@@ -59,6 +64,7 @@ class InventoryState:
             stock_by_key=dict(self.stock_by_key),
             movements=dict(self.movements),
             reservations=dict(self.reservations),
+            customer_orders=dict(self.customer_orders),
             inbox=dict(self.inbox),
             categories=dict(self.categories),
             locations=dict(self.locations),
@@ -292,6 +298,7 @@ class InMemoryInventoryUnitOfWork(InMemoryUnitOfWork[InventoryState]):
     products: ProductRepository
     stock: StockRepository
     reservations: ReservationRepository
+    customer_orders: CustomerOrderRepository
     categories: CategoryRepository
     locations: LocationRepository
     incoming_orders: IncomingOrderRepository
@@ -304,7 +311,62 @@ class InMemoryInventoryUnitOfWork(InMemoryUnitOfWork[InventoryState]):
         self.categories = InMemoryCategoryRepository(working)
         self.locations = InMemoryLocationRepository(working)
         self.incoming_orders = InMemoryIncomingOrderRepository(working)
+        self.customer_orders = InMemoryCustomerOrderRepository(working)
 
 
 def in_memory_inventory_store() -> InMemoryStore[InventoryState]:
     return InMemoryStore(state=InventoryState())
+
+
+class InMemoryCustomerOrderRepository:
+    def __init__(self, state: InventoryState) -> None:
+        self._orders = state.customer_orders
+
+    async def get(self, customer_order_id: UUID) -> CustomerOrder | None:
+        return self._orders.get(customer_order_id)
+
+    async def add(self, order: CustomerOrder) -> None:
+        if order.customer_order_id in self._orders:
+            raise DuplicateCustomerOrder(str(order.customer_order_id))
+        self._orders[order.customer_order_id] = order
+
+    async def save(self, order: CustomerOrder) -> None:
+        stored = self._orders.get(order.customer_order_id)
+        if stored is None or stored.version != order.version - 1:
+            raise StaleCustomerOrder(str(order.customer_order_id))
+        self._orders[order.customer_order_id] = order
+
+    def _page(
+        self, wanted: list[CustomerOrder], page: PageRequest, status: CustomerOrderStatus | None
+    ) -> Page[CustomerOrder]:
+        if status is not None:
+            wanted = [order for order in wanted if order.status is status]
+        wanted.sort(key=lambda o: (o.created_at, o.customer_order_id), reverse=True)
+        return Page(
+            items=wanted[page.offset : page.offset + page.limit],
+            total=len(wanted),
+            limit=page.limit,
+            offset=page.offset,
+        )
+
+    async def list_for_customer(
+        self, customer_id: UUID, page: PageRequest, status: CustomerOrderStatus | None = None
+    ) -> Page[CustomerOrder]:
+        mine = [o for o in self._orders.values() if o.customer_id == customer_id]
+        return self._page(mine, page, status)
+
+    async def list_at(
+        self, location_id: UUID, page: PageRequest, status: CustomerOrderStatus | None = None
+    ) -> Page[CustomerOrder]:
+        here = [o for o in self._orders.values() if o.location_id == location_id]
+        return self._page(here, page, status)
+
+    async def payment_due(self, now: datetime, limit: int) -> list[UUID]:
+        due = [o for o in self._orders.values() if o.payment_due(now)]
+        due.sort(key=lambda o: (o.created_at, o.customer_order_id))
+        return [o.customer_order_id for o in due[:limit]]
+
+    async def uncollected(self, now: datetime, limit: int) -> list[UUID]:
+        due = [o for o in self._orders.values() if o.uncollected(now)]
+        due.sort(key=lambda o: (o.pick_up_by, o.customer_order_id))
+        return [o.customer_order_id for o in due[:limit]]

@@ -8,6 +8,7 @@ from typing import Protocol
 from uuid import UUID
 
 from petpro_core.inventory.domain.categories import Category
+from petpro_core.inventory.domain.customer_orders import CustomerOrder, CustomerOrderStatus
 from petpro_core.inventory.domain.incoming import IncomingOrder
 from petpro_core.inventory.domain.locations import Location
 from petpro_core.inventory.domain.products import Product, ProductFilter
@@ -23,6 +24,8 @@ from petpro_core.shared.subscriptions import InboxUnitOfWork
 
 __all__ = [
     "CategoryRepository",
+    "CustomerOrderRepository",
+    "DuplicateCustomerOrder",
     "DuplicateReservation",
     "IncomingOrderRepository",
     "InventoryUnitOfWork",
@@ -31,6 +34,7 @@ __all__ = [
     "ProductRepository",
     "ReservationRepository",
     "StaleCategory",
+    "StaleCustomerOrder",
     "StaleReservation",
     "StockRepository",
 ]
@@ -200,9 +204,56 @@ class InventoryUnitOfWork(InboxUnitOfWork, Protocol):
     products: ProductRepository
     stock: StockRepository
     reservations: ReservationRepository
+    customer_orders: CustomerOrderRepository
     categories: CategoryRepository
     locations: LocationRepository
     incoming_orders: IncomingOrderRepository
 
 
 InventoryUnitOfWorkFactory = Callable[[], InventoryUnitOfWork]
+
+
+# --- customer orders (the shop) ------------------------------------------------------------
+
+
+class DuplicateCustomerOrder(Exception):
+    """Raised by `add` when the order id is taken (a concurrent repeat got there first)."""
+
+
+class StaleCustomerOrder(Exception):
+    """Raised by `save` when the stored version is not `order.version - 1`: another
+    request changed the order first."""
+
+
+class CustomerOrderRepository(Protocol):
+    async def get(self, customer_order_id: UUID) -> CustomerOrder | None: ...
+
+    async def add(self, order: CustomerOrder) -> None:
+        """Insert a new order; DuplicateCustomerOrder if the id exists."""
+        ...
+
+    async def save(self, order: CustomerOrder) -> None:
+        """Store a changed order whose version is one more than the stored one (else
+        StaleCustomerOrder): two requests never both act on one order."""
+        ...
+
+    async def list_for_customer(
+        self, customer_id: UUID, page: PageRequest, status: CustomerOrderStatus | None = None
+    ) -> Page[CustomerOrder]:
+        """A customer's orders, newest first (then by id)."""
+        ...
+
+    async def list_at(
+        self, location_id: UUID, page: PageRequest, status: CustomerOrderStatus | None = None
+    ) -> Page[CustomerOrder]:
+        """The orders to pick up at a location, newest first (then by id)."""
+        ...
+
+    async def payment_due(self, now: datetime, limit: int) -> list[UUID]:
+        """Orders whose payment is unsettled (a charge to resolve, a refund owed) and due by
+        `now` (no next attempt set, or at or before `now`), oldest first."""
+        ...
+
+    async def uncollected(self, now: datetime, limit: int) -> list[UUID]:
+        """Placed orders whose pick-up deadline is at or before `now`, soonest first."""
+        ...

@@ -23,6 +23,10 @@ from runtimes.http.request_context import request_context_middleware
 from runtimes.http.routes.auth import auth_router
 from runtimes.http.routes.bookings import bookings_router, clinic_bookings_router
 from runtimes.http.routes.clinics import clinics_router
+from runtimes.http.routes.customer_orders import (
+    customer_orders_router,
+    location_customer_orders_router,
+)
 from runtimes.http.routes.health import health_router
 from runtimes.http.routes.pets import pets_router
 from runtimes.http.routes.users import users_router
@@ -60,6 +64,8 @@ def create_app(container: ApplicationContainer | None = None) -> Litestar:
             clinics_router(),
             clinic_bookings_router(),
             bookings_router(),
+            customer_orders_router(),
+            location_customer_orders_router(),
             vendors_router(),
             purchase_orders_router(),
             health_router(),

@@ -208,5 +208,7 @@ inbox = inbox_table(metadata)  # inventory consumes user and vendor events later
 outbox = outbox_table(metadata)
 relay_checkpoint = relay_checkpoint_table(metadata)
 
+# The shop's tables (customer orders, their Idempotency-Key answers) live in their own module
 # on this metadata; importing it here registers them wherever this metadata is used (the
 # migrations' environment, the comparison with the migrations).
+from adapters.sql.inventory import customer_order_tables as _shop  # noqa: E402, F401

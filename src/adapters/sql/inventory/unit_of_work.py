@@ -9,6 +9,7 @@ from adapters.sql.inventory.catalog import (
     SqlIncomingOrderRepository,
     SqlLocationRepository,
 )
+from adapters.sql.inventory.customer_orders import SqlCustomerOrderRepository
 from adapters.sql.inventory.repositories import (
     SqlProductRepository,
     SqlReservationRepository,
@@ -19,6 +20,7 @@ from adapters.sql.messaging_tables import SqlInbox
 from adapters.sql.unit_of_work import SqlUnitOfWork
 from petpro_core.inventory.ports import (
     CategoryRepository,
+    CustomerOrderRepository,
     IncomingOrderRepository,
     LocationRepository,
     ProductRepository,
@@ -41,5 +43,8 @@ class SqlInventoryUnitOfWork(SqlUnitOfWork):
         self.categories: CategoryRepository = SqlCategoryRepository(self._require_connection)
         self.locations: LocationRepository = SqlLocationRepository(self._require_connection)
         self.incoming_orders: IncomingOrderRepository = SqlIncomingOrderRepository(
+            self._require_connection
+        )
+        self.customer_orders: CustomerOrderRepository = SqlCustomerOrderRepository(
             self._require_connection
         )
