@@ -49,6 +49,7 @@ from petpro_core.inventory.customer_orders import (
 )
 from petpro_core.inventory.handlers import InventoryDependencies, InventoryHandlers
 from petpro_core.inventory.ports import InventoryUnitOfWorkFactory
+from petpro_core.inventory.subscriptions import inventory_subscription
 from petpro_core.shared.clock import Clock, SystemClock
 from petpro_core.shared.idempotency import IdempotencyStore
 from petpro_core.shared.messagebus import MessageBus
@@ -233,6 +234,8 @@ class InventoryContainer(containers.DeclarativeContainer):
 
     memory_store = providers.Singleton(in_memory_inventory_store)
     unit_of_work = providers.Singleton(_inventory_unit_of_work, settings, databases, memory_store)
+    # Clinics as stock locations, purchase orders as stock on order and receipts.
+    subscription = providers.Singleton(inventory_subscription, unit_of_work)
     handlers = providers.Singleton(
         InventoryHandlers, providers.Factory(InventoryDependencies, uow=unit_of_work, clock=clock)
     )
@@ -367,7 +370,10 @@ class ApplicationContainer(containers.DeclarativeContainer):
             vendor=vendor.memory_store,
         ),
         subscriptions=providers.Dict(
-            booking=booking.subscription, auth=auth.subscription, vendor=vendor.subscription
+            booking=booking.subscription,
+            auth=auth.subscription,
+            vendor=vendor.subscription,
+            inventory=inventory.subscription,
         ),
         faults=faults,
     )

@@ -28,6 +28,12 @@ from runtimes.http.routes.customer_orders import (
     location_customer_orders_router,
 )
 from runtimes.http.routes.health import health_router
+from runtimes.http.routes.inventory import (
+    categories_router,
+    locations_router,
+    products_router,
+    reservations_router,
+)
 from runtimes.http.routes.pets import pets_router
 from runtimes.http.routes.users import users_router
 from runtimes.http.routes.vendors import purchase_orders_router, vendors_router
@@ -66,6 +72,10 @@ def create_app(container: ApplicationContainer | None = None) -> Litestar:
             bookings_router(),
             customer_orders_router(),
             location_customer_orders_router(),
+            categories_router(),
+            products_router(),
+            locations_router(),
+            reservations_router(),
             vendors_router(),
             purchase_orders_router(),
             health_router(),
