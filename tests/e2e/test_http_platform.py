@@ -70,6 +70,11 @@ def test_openapi_lists_every_route_with_bearer_security(api: Api) -> None:
         "/bookings/{booking_id}",
         "/bookings/{booking_id}/cancel",
         "/bookings/{booking_id}/reschedule",
+        "/customer-orders",
+        "/customer-orders/{customer_order_id}",
+        "/customer-orders/{customer_order_id}/cancel",
+        "/customer-orders/{customer_order_id}/fulfil",
+        "/locations/{location_id}/customer-orders",
         "/health/live",
         "/health/ready",
     }
