@@ -48,7 +48,8 @@ def _fails(args: list[str], env: dict[str, str], code: int) -> str:
 
 def feed(data_dir: Path, *events: Event) -> None:
     """What the vendor worker would consume: inventory's events, into the SQLite store."""
-    settings = Settings(data_dir=data_dir, database_url=sqlite_url_in(data_dir))
+    fields: dict[str, object] = {"data_dir": data_dir, "database_url": sqlite_url_in(data_dir)}
+    settings = Settings(**fields)  # type: ignore[arg-type]
     container = build_container(settings)
     subscription = container.vendor.subscription()
 
