@@ -570,3 +570,31 @@ async def test_parallel_orders_for_the_last_units_never_oversell(shop: Shop) -> 
     assert sum(outcomes) == 5
     assert shop.stock(food).reserved == 5
     assert len(shop.payments.charges) == 5
+
+
+async def test_one_order_the_gateway_chokes_on_does_not_stop_recovery_of_the_others(
+    shop: Shop,
+) -> None:
+    food = await shop.product("FOOD")
+    stuck, fine = await shop.place((food, 1)), await shop.place((food, 1))
+    shop.payments.refunds_unavailable = True
+    for order in (stuck, fine):
+        await shop.bus.execute(
+            CancelCustomerOrder(actor=OWNER, customer_order_id=order.customer_order_id)
+        )
+    shop.payments.refunds_unavailable = False
+    refund = shop.payments.refund
+
+    async def choking(*, idempotency_key: str, charge_reference: str, amount: Money) -> Any:
+        if idempotency_key == refund_key(stuck.customer_order_id):
+            raise RuntimeError("provider answered nonsense")
+        return await refund(
+            idempotency_key=idempotency_key, charge_reference=charge_reference, amount=amount
+        )
+
+    shop.payments.refund = choking  # type: ignore[method-assign]
+    shop.clock.advance(timedelta(minutes=1))
+    with pytest.raises(RuntimeError, match="nonsense"):
+        await shop.recover()
+    assert (await shop.order(fine.customer_order_id)).payment is PaymentState.REFUNDED
+    assert (await shop.order(stuck.customer_order_id)).payment is PaymentState.REFUNDING

@@ -28,6 +28,7 @@ as the other inventory handlers do.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -230,11 +231,18 @@ class CustomerOrderHandlers:
         async with self._deps.uow() as uow:
             due = await uow.customer_orders.payment_due(now, _batch(cmd.limit))
         advanced = 0
+        first_error: Exception | None = None
         for customer_order_id in due:  # one at a time: one failure spoils no other
             before = await self._get(customer_order_id)
-            after = await self._settle(customer_order_id)
+            try:
+                after = await self._settle(customer_order_id)
+            except Exception as error:  # raised once the others had their turn
+                first_error = first_error or error
+                continue
             if before is not None and after is not None and after.version != before.version:
                 advanced += 1
+        if first_error is not None:
+            raise first_error
         return advanced
 
     async def _settle(self, customer_order_id: UUID) -> CustomerOrder | None:
@@ -428,7 +436,9 @@ class CustomerOrderHandlers:
                 ):
                     continue
             cancelled += 1
-            await self._settle(customer_order_id)  # the refund; recovery retries it if need be
+            # The refund; if the gateway fails here, the pending-orders job retries it.
+            with contextlib.suppress(Exception):
+                await self._settle(customer_order_id)
         return cancelled
 
     async def _cancel_in(
