@@ -30,7 +30,9 @@ from petpro_core.inventory.commands import (
     ReleaseReservation,
     ReservationResult,
     ReserveProducts,
+    SetReorderPolicy,
 )
+from petpro_core.inventory.domain.locations import Location, LocationKind
 from petpro_core.inventory.domain.products import Product
 from petpro_core.inventory.handlers import InventoryDependencies, InventoryHandlers
 from petpro_core.shared.actors import Actor
@@ -74,6 +76,11 @@ class Cluster:
         return product
 
     async def receive(self, product: Product, stock: int) -> None:
+        async with SqlInventoryUnitOfWork(self.databases[0]) as uow:  # as clinic.created does
+            await uow.locations.put_clinic(
+                Location(location_id=CLINIC, kind=LocationKind.CLINIC, name="C", updated_at=T0)
+            )
+            await uow.commit()
         await self.buses[0].execute(
             ReceiveStock(
                 actor=ADMIN, product_id=product.product_id, location_id=CLINIC, quantity=stock
@@ -223,3 +230,37 @@ async def test_parallel_releases_and_expiry_release_once(cluster: Cluster) -> No
     assert sum(int(outcome) for outcome in outcomes) == 1
     assert await cluster.stock(product) == (10, 0, 3)
     assert (await cluster.published())["products.released"] == 1
+
+
+async def test_parallel_reservations_crossing_the_threshold_publish_one_stock_low(
+    cluster: Cluster,
+) -> None:
+    product = await cluster.product("P", 30)
+    await cluster.buses[0].execute(
+        SetReorderPolicy(
+            actor=ADMIN,
+            product_id=product.product_id,
+            location_id=CLINIC,
+            threshold=20,
+            reorder_quantity=50,
+        )
+    )
+
+    # 30 available, low at 20: the 10th reservation crosses; 15 more land below it.
+    results = await asyncio.gather(*(cluster.reserve(i, [(product, 1)]) for i in range(25)))
+
+    assert all(result.reserved for result in results)
+    assert await cluster.stock(product) == (30, 25, 26)
+    published = await cluster.published()
+    assert published["stock.low"] == 1
+    assert published["product.stock_changed"] == 26
+    async with cluster.databases[0].engine.connect() as connection:
+        flag = (await connection.execute(select(stock_items.c.low_reported))).scalar_one()
+        [payload] = (
+            await connection.execute(
+                select(outbox.c.payload).where(outbox.c.event_name == "stock.low")
+            )
+        ).scalars()
+    assert flag is True
+    assert (payload["threshold"], payload["reorder_quantity"], payload["on_order"]) == (20, 50, 0)
+    assert payload["available"] == 20  # the reservation that crossed: rows lock one by one

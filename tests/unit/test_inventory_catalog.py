@@ -288,4 +288,3 @@ async def test_clinic_staff_manage_stock_only_at_their_clinics(inventory: Invent
     assert [
         i.on_hand for i in await inventory.bus.execute(ListStock(actor=STAFF, location_id=CLINIC))
     ] == [3]
-

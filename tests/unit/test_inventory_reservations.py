@@ -122,7 +122,9 @@ class Inventory:
     async def stock(self, product: Product, at: UUID = CLINIC) -> StockItem:
         item: StockItem = await self.bus.execute(
             GetStock(
-                actor=STAFF if at == CLINIC else ADMIN, product_id=product.product_id, location_id=at
+                actor=STAFF if at == CLINIC else ADMIN,
+                product_id=product.product_id,
+                location_id=at,
             )
         )
         return item
