@@ -12,7 +12,7 @@ Express, in packs of 6; Express: fastest and dearest) and Acme's order desk (a v
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -458,13 +458,16 @@ async def requeue_all(api: Api) -> int:
     return sum([await backbone.outbox(c).requeue(since) for c in backbone.publishing_contexts])
 
 
-def backbone_settled(api: Api) -> None:
-    """Every outbox relayed and every consumer group caught up (nothing pending)."""
+def backbone_settled(api: Api, contexts: Sequence[str] | None = None) -> None:
+    """Every outbox relayed and every consumer group caught up, nothing pending (only the
+    outboxes and groups of `contexts`, when given: the ones whose workers run)."""
     backbone = api.container.backbone()
 
     async def status() -> tuple[list[Any], list[Any]]:
         return await backbone.outbox_status(), await backbone.consumer_lag()
 
     outboxes, lags = api.client.blocking_portal.call(status)
+    outboxes = [o for o in outboxes if contexts is None or o.context in contexts]
+    lags = [g for g in lags if contexts is None or g.group in contexts]
     assert all(o.pending == 0 for o in outboxes), outboxes
     assert all(g.pending == 0 and g.lag == 0 for g in lags), [g for g in lags if g.pending or g.lag]
