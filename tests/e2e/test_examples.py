@@ -60,3 +60,27 @@ def test_the_booking_example(tmp_path: Path) -> None:
         found = output.find(milestone, position)
         assert found >= 0, f"{milestone!r} missing after position {position}:\n{output}"
         position = found + len(milestone)
+
+
+def test_the_restock_example(tmp_path: Path) -> None:
+    output = run_example("restock_flow.py", tmp_path)
+    milestones = [
+        "stock: on hand 6, reserved 1, available 5, on order 0, threshold 5, low True",
+        "inventory published stock.low: available 5 + on order 0 <= threshold 5, reorder 20",
+        "purchase order FLEA-CAT-S x 24 from Acme Pet Supply (ACME-FLEA), 60.00 EUR",
+        "Cheapo Wholesale: 14 days: too slow",
+        "the decision, as recorded: ordered:",
+        "on hand 6, reserved 1, available 5, on order 24, threshold 5, low False",
+        "shipped: 24 units with DHL, tracking JD014600003828",
+        "partially_delivered: 10 of 24 delivered; stock.received 10; stock: on hand 16",
+        "delivered: 24 of 24 delivered; stock.received 14; stock: on hand 30",
+        "ledger receipts for the order: [10, 14]",
+        "Acme Pet Supply | FLEA-CAT-S (ACME-FLEA) | on hand 30, reserved 1, available 29, "
+        "threshold 5, needs_reorder False, open order None",
+        "purchase orders: 1; stock: on hand 30, reserved 1, available 29, on order 0",
+    ]
+    position = 0
+    for milestone in milestones:  # each one, in this order
+        found = output.find(milestone, position)
+        assert found >= 0, f"{milestone!r} missing after position {position}:\n{output}"
+        position = found + len(milestone)
