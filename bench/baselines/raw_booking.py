@@ -9,20 +9,18 @@ transactions and the same order (captured from `petpro serve` with PostgreSQL's
                       (after the same PyJWT/Ed25519 checks of the bearer token)
   T1  idempotency     BEGIN; claim the key (INSERT … ON CONFLICT DO UPDATE … WHERE
                       expired or abandoned … RETURNING); COMMIT
-  T2  existing?       BEGIN; booking by id (the id derived from the key); ROLLBACK
-  T3  pet cache       BEGIN; booking's copy of the pet; ROLLBACK
-  T4  offer           BEGIN; clinic cache; service cache; schedule cache; ROLLBACK
-  T5  hold            BEGIN; booking by id; the vet's busy intervals (± one day);
+  T2  reads          BEGIN; booking by id (the id derived from the key); booking's copy
+                      of the pet; the clinic's, service's and schedule's cache versions (one
+                      statement; a row is read and parsed again only when its version moved);
+                      ROLLBACK
+  T3  hold            BEGIN; booking by id; the vet's busy intervals (± one day);
                       [is_free_slot]; INSERT booking (held); INSERT saga (charging);
                       INSERT outbox booking.created; COMMIT
-  T6  saga lease      BEGIN; saga; booking; UPDATE saga (version check, lease); COMMIT
+  T4  saga lease      BEGIN; UPDATE saga (version check, lease: a charge may be sent); COMMIT
                       [charge: the same in-process FakePaymentGateway, token tok_visa]
-  T7  saga outcome    BEGIN; saga; booking; UPDATE saga (finished, payment);
-                      UPDATE booking (confirmed); INSERT outbox payment.processed;
-                      INSERT outbox booking.confirmed; COMMIT
-  T8  saga done?      BEGIN; saga; booking; ROLLBACK
-  T9  answer          BEGIN; booking by id; ROLLBACK
-  T10 idempotency     BEGIN; UPDATE the key to completed with the response; COMMIT
+  T5  saga outcome    BEGIN; UPDATE saga (finished, payment); UPDATE booking (confirmed);
+                      INSERT outbox payment.processed; INSERT outbox booking.confirmed; COMMIT
+  T6  idempotency     BEGIN; UPDATE the key to completed with the response; COMMIT
 
 and answers the same 201 document (`Location: /bookings/<id>`). It also does the pure work
 the product does on that path: the request fingerprint (SHA-256 over the canonical JSON),
@@ -94,7 +92,7 @@ CLAIM = """INSERT INTO booking.idempotency_keys (scope, key, fingerprint, state,
  AND booking.idempotency_keys.locked_until <= excluded.created_at
  AND booking.idempotency_keys.fingerprint = excluded.fingerprint
  RETURNING booking.idempotency_keys.scope"""
-# T2, T5, T6-T9
+# T2, T3
 BOOKING = """SELECT booking.bookings.booking_id, booking.bookings.owner_id,
  booking.bookings.pet_id, booking.bookings.clinic_id, booking.bookings.service_id,
  booking.bookings.vet_id, booking.bookings.starts_at, booking.bookings.ends_at,
@@ -105,12 +103,18 @@ BOOKING = """SELECT booking.bookings.booking_id, booking.bookings.owner_id,
  booking.bookings.cancelled_by_user_id, booking.bookings.cancellation_reason,
  booking.bookings.refund_amount, booking.bookings.refund_currency
  FROM booking.bookings WHERE booking.bookings.booking_id = $1::UUID"""
-# T3
+# T2
 PET = """SELECT booking.pet_cache.pet_id, booking.pet_cache.owner_id, booking.pet_cache.name,
  booking.pet_cache.species, booking.pet_cache.breed, booking.pet_cache.version,
  booking.pet_cache.deleted, booking.pet_cache.updated_at
  FROM booking.pet_cache WHERE booking.pet_cache.pet_id = $1::UUID"""
-# T4
+# T2
+VERSIONS = """SELECT (SELECT booking.clinic_cache.version FROM booking.clinic_cache
+ WHERE booking.clinic_cache.clinic_id = $1::UUID) AS clinic,
+ (SELECT booking.service_cache.version FROM booking.service_cache
+ WHERE booking.service_cache.service_id = $2::UUID) AS service,
+ (SELECT booking.schedule_cache.version FROM booking.schedule_cache
+ WHERE booking.schedule_cache.clinic_id = $1::UUID) AS schedule"""
 CLINIC = """SELECT booking.clinic_cache.clinic_id, booking.clinic_cache.name,
  booking.clinic_cache.time_zone, booking.clinic_cache.policy, booking.clinic_cache.staff,
  booking.clinic_cache.version FROM booking.clinic_cache
@@ -125,7 +129,7 @@ SERVICE = """SELECT booking.service_cache.service_id, booking.service_cache.clin
 SCHEDULE = """SELECT booking.schedule_cache.clinic_id, booking.schedule_cache.weekly_hours,
  booking.schedule_cache.exceptions, booking.schedule_cache.version
  FROM booking.schedule_cache WHERE booking.schedule_cache.clinic_id = $1::UUID"""
-# T5
+# T3
 BUSY = """SELECT booking.bookings.vet_id, booking.bookings.blocked_from,
  booking.bookings.blocked_until FROM booking.bookings
  WHERE booking.bookings.vet_id IN ($1::UUID) AND status IN ('held', 'confirmed')
@@ -154,18 +158,7 @@ INSERT_OUTBOX = """INSERT INTO booking.outbox (id, event_type, event_name, event
  created_at) VALUES ($1::UUID, $2::VARCHAR, $3::VARCHAR, $4::INTEGER, $5::VARCHAR, $6::UUID,
  $7::INTEGER, $8::TIMESTAMP WITH TIME ZONE, $9::JSONB, $10::JSONB, $11::VARCHAR,
  $12::TIMESTAMP WITH TIME ZONE)"""
-# T6-T8
-SAGA = """SELECT booking.booking_sagas.booking_id, booking.booking_sagas.phase,
- booking.booking_sagas.payment_token, booking.booking_sagas.amount,
- booking.booking_sagas.currency, booking.booking_sagas.payment_id,
- booking.booking_sagas.gateway_reference, booking.booking_sagas.payment_method,
- booking.booking_sagas.reservation_id, booking.booking_sagas.refund_due_amount,
- booking.booking_sagas.refund_due_currency, booking.booking_sagas.release_due,
- booking.booking_sagas.refunded_amount, booking.booking_sagas.refunded_currency,
- booking.booking_sagas.failure_reason, booking.booking_sagas.attempts,
- booking.booking_sagas.next_attempt_at, booking.booking_sagas.expires_at,
- booking.booking_sagas.version, booking.booking_sagas.updated_at
- FROM booking.booking_sagas WHERE booking.booking_sagas.booking_id = $1::UUID"""
+# T4, T5
 UPDATE_SAGA = """UPDATE booking.booking_sagas SET phase=$1::VARCHAR, payment_token=$2::VARCHAR,
  amount=$3, currency=$4::VARCHAR, payment_id=$5::UUID, gateway_reference=$6::VARCHAR,
  payment_method=$7::VARCHAR, reservation_id=$8::UUID, refund_due_amount=$9,
@@ -185,7 +178,7 @@ UPDATE_BOOKING = """UPDATE booking.bookings SET owner_id=$1::UUID, pet_id=$2::UU
  cancelled_by_user_id=$19::UUID, cancellation_reason=$20::VARCHAR, refund_amount=$21,
  refund_currency=$22::VARCHAR
  WHERE booking.bookings.booking_id = $23::UUID AND booking.bookings.version = $24::INTEGER"""
-# T10
+# T6
 COMPLETE = """UPDATE booking.idempotency_keys SET state=$1::VARCHAR, status_code=$2::INTEGER,
  response_headers=$3::VARCHAR, response_body=$4, expires_at=$5::TIMESTAMP WITH TIME ZONE
  WHERE booking.idempotency_keys.scope = $6::VARCHAR AND booking.idempotency_keys.key = $7::VARCHAR
@@ -344,6 +337,20 @@ def _saga_values(saga: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
+# Rows of the offer parsed by version, as the product keeps them (`clinic_cache.py`).
+_kept_rows: dict[tuple[str, UUID], Any] = {}
+
+
+async def _kept(connection: Any, statement: str, kind: str, key: UUID, version: int | None) -> Any:
+    if version is None:
+        return None
+    found = _kept_rows.get((kind, key))
+    if found is None or found["version"] != version:
+        found = await connection.fetchrow(statement, key)
+        _kept_rows[(kind, key)] = found
+    return found
+
+
 # -- the endpoint ----------------------------------------------------------------------------
 
 
@@ -402,29 +409,20 @@ async def create_booking(
             raise HttpError(409, "idempotency key in flight or used")
         booking_id = uuid5(DERIVED_ID_NAMESPACE, f"{scope}\n{key}")
 
-        # T2: a booking with this id already?
+        # T2: a booking with this id already? the pet, and the offer's versions
         transaction = connection.transaction()
         await transaction.start()
         existing = await connection.fetchrow(BOOKING, booking_id)
+        pet = await connection.fetchrow(PET, pet_id)
+        versions = await connection.fetchrow(VERSIONS, clinic_id, service_id)
+        clinic = await _kept(connection, CLINIC, "clinic", clinic_id, versions["clinic"])
+        service_row = await _kept(connection, SERVICE, "service", service_id, versions["service"])
+        schedule = await _kept(connection, SCHEDULE, "schedule", clinic_id, versions["schedule"])
         await transaction.rollback()
         if existing is not None:
             raise HttpError(409, "replays are not part of the baseline")
-
-        # T3: the pet
-        transaction = connection.transaction()
-        await transaction.start()
-        pet = await connection.fetchrow(PET, pet_id)
-        await transaction.rollback()
         if pet is None or pet["owner_id"] != claims.user_id or pet["deleted"]:
             raise HttpError(404, "no such pet")
-
-        # T4: clinic, service, schedule
-        transaction = connection.transaction()
-        await transaction.start()
-        clinic = await connection.fetchrow(CLINIC, clinic_id)
-        service_row = await connection.fetchrow(SERVICE, service_id)
-        schedule = await connection.fetchrow(SCHEDULE, clinic_id)
-        await transaction.rollback()
         if clinic is None or service_row is None or service_row["clinic_id"] != clinic_id:
             raise HttpError(404, "no such clinic or service")
         service = _service(service_row)
@@ -439,7 +437,7 @@ async def create_booking(
         blocked_from, blocked_until = blocked_interval(service, starts_utc)
         price = service.price
 
-        # T5: hold the slot
+        # T3: hold the slot
         try:
             async with connection.transaction():
                 await connection.fetchrow(BOOKING, booking_id)
@@ -516,6 +514,44 @@ async def create_booking(
                     1,
                     now,
                 )
+                # What the hold wrote, kept for the next transactions (not read back).
+                saga_row: dict[str, Any] = {
+                    "phase": "charging",
+                    "payment_token": token,
+                    "amount": price.amount,
+                    "currency": price.currency,
+                    "payment_id": None,
+                    "gateway_reference": None,
+                    "payment_method": None,
+                    "reservation_id": None,
+                    "refund_due_amount": None,
+                    "refund_due_currency": None,
+                    "release_due": False,
+                    "refunded_amount": None,
+                    "refunded_currency": None,
+                    "failure_reason": None,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "expires_at": now + HOLD,
+                    "version": 1,
+                    "updated_at": now,
+                }
+                booking_row: dict[str, Any] = {
+                    "owner_id": claims.user_id,
+                    "pet_id": pet_id,
+                    "clinic_id": clinic_id,
+                    "service_id": service_id,
+                    "vet_id": vet_id,
+                    "starts_at": starts_utc,
+                    "ends_at": ends_utc,
+                    "blocked_from": blocked_from,
+                    "blocked_until": blocked_until,
+                    "price_amount": price.amount,
+                    "price_currency": price.currency,
+                    "products": "[]",
+                    "created_at": now,
+                    "version": 1,
+                }
                 booking_data = {
                     "booking_id": str(booking_id),
                     "owner_id": str(claims.user_id),
@@ -544,10 +580,9 @@ async def create_booking(
             raise HttpError(409, "the slot was just taken") from None
         created_at = now
 
-        # T6: the saga's lease
+        # T4: the saga's lease, saved before the charge is sent
+        saga = dict(saga_row)
         async with connection.transaction():
-            saga = dict(await connection.fetchrow(SAGA, booking_id))
-            await connection.fetchrow(BOOKING, booking_id)
             now = datetime.now(UTC)
             version = saga["version"]
             saga.update(next_attempt_at=now + LEASE, version=version + 1, updated_at=now)
@@ -562,11 +597,10 @@ async def create_booking(
         if not outcome.succeeded:
             raise HttpError(402, "payment declined")
 
-        # T7: the charge's outcome and the confirmation
+        # T5: the charge's outcome and the confirmation
         payment_id = uuid5(DERIVED_ID_NAMESPACE, f"payment\n{booking_id}")
+        booking = booking_row
         async with connection.transaction():
-            saga = dict(await connection.fetchrow(SAGA, booking_id))
-            booking = await connection.fetchrow(BOOKING, booking_id)
             now = datetime.now(UTC)
             version = saga["version"]
             saga.update(
@@ -642,22 +676,9 @@ async def create_booking(
             )
         updated_at = now
 
-        # T8: the saga has nothing left to do
-        transaction = connection.transaction()
-        await transaction.start()
-        await connection.fetchrow(SAGA, booking_id)
-        await connection.fetchrow(BOOKING, booking_id)
-        await transaction.rollback()
-
-        # T9: the booking as it stands
-        transaction = connection.transaction()
-        await transaction.start()
-        current = await connection.fetchrow(BOOKING, booking_id)
-        await transaction.rollback()
-
         document = {
             "booking_id": str(booking_id),
-            "status": current["status"],
+            "status": "confirmed",
             "owner_id": str(claims.user_id),
             "pet_id": str(pet_id),
             "clinic_id": str(clinic_id),
@@ -673,13 +694,13 @@ async def create_booking(
             "refund": None,
             "created_at": rfc3339(created_at),
             "updated_at": rfc3339(updated_at),
-            "version": current["version"],
+            "version": booking["version"] + 1,
         }
         status, payload, headers = json_response(
             201, document, [(b"location", f"/bookings/{booking_id}".encode())]
         )
 
-        # T10: remember the answer
+        # T6: remember the answer
         async with connection.transaction():
             await connection.execute(
                 COMPLETE,

@@ -69,7 +69,6 @@ from petpro_core.booking.domain.errors import (
 from petpro_core.booking.domain.pet_cache import CachedPet
 from petpro_core.booking.domain.saga import BookingSaga
 from petpro_core.booking.ports import (
-    BookingUnitOfWork,
     BookingUnitOfWorkFactory,
     BusyInterval,
     ClinicDirectory,
@@ -214,16 +213,23 @@ class BookingHandlers:
         orchestrator = self._orchestrator(needs_reservations=bool(cmd.products))
         booking_id = cmd.booking_id or self._deps.ids()
 
-        existing = await self._existing(booking_id, actor)
+        # What the request needs, read in one transaction: a booking with its id (a retry),
+        # the pet, and the clinic's offer.
+        async with self._deps.uow() as uow:
+            existing = await uow.bookings.get(booking_id)
+            pet = await uow.pet_cache.get(cmd.pet_id)
+            cached = await uow.clinics.offer(cmd.clinic_id, cmd.service_id)
         if existing is not None:
+            self._require_owner(existing, actor)
             return await self._advanced(orchestrator, existing)
 
-        pet = await self._pet(cmd.pet_id)
+        # The directories (other contexts) are asked outside any transaction of ours.
+        pet = pet if pet is not None else await self._deps.pets.find_pet(cmd.pet_id)
         if pet is None or pet.owner_id != actor.user_id:
             raise CachedPetNotFound("no such pet")
         if pet.deleted:
             raise PetNotBookable("the pet was deleted")
-        offer = await self._offer(cmd.clinic_id, cmd.service_id)
+        offer = await self._offer_from(cached, cmd.clinic_id, cmd.service_id)
         service = offer.service
         if service.species and pet.species.casefold() not in {
             species.casefold() for species in service.species
@@ -237,7 +243,7 @@ class BookingHandlers:
 
         while True:
             try:
-                held, booking = await self._hold(
+                booking, saga = await self._hold(
                     cmd,
                     booking_id,
                     pet,
@@ -256,12 +262,14 @@ class BookingHandlers:
                 candidates = [vet for vet in candidates if vet != taken.vet_id]
                 if not candidates:
                     raise SlotUnavailable("the slot was just taken") from None
-        if not held:  # the same request committed first
+        if saga is None:  # the same request committed first
             self._require_owner(booking, actor)
             return await self._advanced(orchestrator, booking)
 
         await self._deps.faults.at("after_hold")
-        return await self._advanced(orchestrator, booking, owned=_HELD_SAGA_VERSION)
+        return await self._advanced(
+            orchestrator, booking, owned=_HELD_SAGA_VERSION, held=(saga, booking)
+        )
 
     async def _hold(
         self,
@@ -272,16 +280,17 @@ class BookingHandlers:
         candidates: Sequence[UUID],
         starts_at: datetime,
         blocked: tuple[datetime, datetime],
-    ) -> tuple[bool, Booking]:
+    ) -> tuple[Booking, BookingSaga | None]:
         """Add the held booking and its saga, and record booking.created, in one commit.
-        Answers (True, the new booking), or (False, the booking) if the id exists already.
-        Raises _VetTaken when the store refused the chosen vet's time (taken meanwhile)."""
+        Answers the new booking and its saga, or the booking and None if the id exists
+        already. Raises _VetTaken when the store refused the chosen vet's time (taken
+        meanwhile)."""
         service = offer.service
         blocked_from, blocked_until = blocked
         async with self._deps.uow() as uow:
             existing = await uow.bookings.get(booking_id)
             if existing is not None:
-                return False, existing
+                return existing, None
             now = self._deps.clock.now()
             busy = await uow.bookings.busy(
                 candidates, blocked_from - _BUSY_MARGIN, blocked_until + _BUSY_MARGIN
@@ -317,7 +326,7 @@ class BookingHandlers:
             await uow.sagas.add(saga)
             uow.record(created)
             await uow.commit()
-        return True, booking
+        return booking, saga
 
     def _free_vet(
         self,
@@ -374,11 +383,18 @@ class BookingHandlers:
             raise BookingIdTaken("this booking id is already used")
 
     async def _advanced(
-        self, orchestrator: BookingSagaOrchestrator, booking: Booking, owned: int | None = None
+        self,
+        orchestrator: BookingSagaOrchestrator,
+        booking: Booking,
+        owned: int | None = None,
+        held: tuple[BookingSaga, Booking] | None = None,
     ) -> Booking:
-        """Advance the booking's saga (`owned`: the saga version whose lease we hold), then
-        answer the booking as it stands."""
-        await orchestrator.advance(booking.booking_id, owned)
+        """Advance the booking's saga (`owned`: the saga version whose lease we hold; `held`:
+        that saga and booking as just written), then answer the booking: as this run
+        committed it, else as it stands."""
+        _, latest = await orchestrator.run(booking.booking_id, owned, held)
+        if latest is not None:
+            return latest
         async with self._deps.uow() as uow:
             current = await uow.bookings.get(booking.booking_id)
         return current or booking
@@ -570,40 +586,56 @@ class BookingHandlers:
         _check_window(cmd.window_start, cmd.window_end)
         vet_filter = None if cmd.vet_id is None else (cmd.vet_id,)
         busy_start, busy_end = cmd.window_start - _BUSY_MARGIN, cmd.window_end + _BUSY_MARGIN
+
+        def vets_of(service: CachedService) -> list[UUID]:
+            return list(vet_filter) if vet_filter else sorted(service.vet_ids)
+
+        fingerprint: str | None = None
         async with self._deps.uow() as uow:
-            offer = await self._offer(cmd.clinic_id, cmd.service_id, uow=uow, for_reschedule=True)
-            vets = list(vet_filter) if vet_filter else sorted(offer.service.vet_ids)
-            fingerprint = await uow.bookings.busy_fingerprint(vets, busy_start, busy_end)
-            schedule = offer.schedule
-            key = (
-                cmd.clinic_id,
-                cmd.service_id,
-                cmd.vet_id,
-                cmd.window_start,
-                cmd.window_end,
-                offer.clinic.version,
-                offer.service.version,
-                None if schedule is None else schedule.version,
-                fingerprint,
-            )
-            memo = self._deps.availability_memo
-            computed = memo.get(key)
-            if computed is None:
-                slots: list[Slot] = []
-                if schedule is not None:
-                    slots = slots_between(
-                        zone=offer.zone,
-                        slot_minutes=offer.clinic.policy.slot_minutes,
-                        service=offer.service,
-                        weekly_hours=schedule.weekly_hours,
-                        exceptions=schedule.exceptions,
-                        busy=await uow.bookings.busy(vets, busy_start, busy_end),
-                        lower=cmd.window_start,
-                        upper=cmd.window_end,
-                        vet_ids=vet_filter,
-                    )
-                computed = ComputedSlots(key=key, slots=tuple(slots))
-                memo.put(computed)
+            cached = await uow.clinics.offer(cmd.clinic_id, cmd.service_id)
+            if cached[1] is not None:  # the usual case: one transaction is enough
+                fingerprint = await uow.bookings.busy_fingerprint(
+                    vets_of(cached[1]), busy_start, busy_end
+                )
+        offer = await self._offer_from(cached, cmd.clinic_id, cmd.service_id, for_reschedule=True)
+        vets = vets_of(offer.service)
+        if fingerprint is None or offer.service is not cached[1]:
+            async with self._deps.uow() as uow:
+                fingerprint = await uow.bookings.busy_fingerprint(vets, busy_start, busy_end)
+        schedule = offer.schedule
+        key = (
+            cmd.clinic_id,
+            cmd.service_id,
+            cmd.vet_id,
+            cmd.window_start,
+            cmd.window_end,
+            offer.clinic.version,
+            offer.service.version,
+            None if schedule is None else schedule.version,
+            fingerprint,
+        )
+        memo = self._deps.availability_memo
+        computed = memo.get(key)
+        if computed is None:
+            slots: list[Slot] = []
+            if schedule is not None:
+                # Read after the fingerprint: as new or newer, never older, than what it
+                # names (bookings only change forward), so the kept answer is never stale.
+                async with self._deps.uow() as uow:
+                    busy = await uow.bookings.busy(vets, busy_start, busy_end)
+                slots = slots_between(
+                    zone=offer.zone,
+                    slot_minutes=offer.clinic.policy.slot_minutes,
+                    service=offer.service,
+                    weekly_hours=schedule.weekly_hours,
+                    exceptions=schedule.exceptions,
+                    busy=busy,
+                    lower=cmd.window_start,
+                    upper=cmd.window_end,
+                    vet_ids=vet_filter,
+                )
+            computed = ComputedSlots(key=key, slots=tuple(slots))
+            memo.put(computed)
         lower, upper = bookable_range(
             offer.clinic.policy, self._deps.clock.now(), cmd.window_start, cmd.window_end
         )
@@ -671,23 +703,25 @@ class BookingHandlers:
         return clinic if clinic is not None else await self._deps.clinics.find_clinic(clinic_id)
 
     async def _offer(
+        self, clinic_id: UUID, service_id: UUID, *, for_reschedule: bool = False
+    ) -> _Offer:
+        async with self._deps.uow() as uow:
+            cached = await uow.clinics.offer(clinic_id, service_id)
+        return await self._offer_from(cached, clinic_id, service_id, for_reschedule=for_reschedule)
+
+    async def _offer_from(
         self,
+        cached: tuple[CachedClinic | None, CachedService | None, CachedSchedule | None],
         clinic_id: UUID,
         service_id: UUID,
         *,
-        uow: BookingUnitOfWork | None = None,
         for_reschedule: bool = False,
     ) -> _Offer:
-        """The clinic, the service and the schedule, from the caches (read in `uow` when
-        given, else in a transaction of their own), else the directory. A new booking needs
-        an active service; moving one or listing slots does not check (a withdrawn service
-        simply has no slots)."""
-        if uow is None:
-            async with self._deps.uow() as own:
-                return await self._offer(
-                    clinic_id, service_id, uow=own, for_reschedule=for_reschedule
-                )
-        clinic, service, schedule = await uow.clinics.offer(clinic_id, service_id)
+        """The clinic, the service and the schedule: as cached, else from the directory
+        (called outside any transaction: on SQLite another context's transaction would wait
+        for ours). A new booking needs an active service; moving one or listing slots does
+        not check (a withdrawn service simply has no slots)."""
+        clinic, service, schedule = cached
         directory = self._deps.clinics
         clinic = clinic or await directory.find_clinic(clinic_id)
         if clinic is None:

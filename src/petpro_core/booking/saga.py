@@ -130,6 +130,8 @@ class _Outcome(Enum):
 class _Step:
     outcome: _Outcome
     version: int | None = None  # the saga version this orchestrator wrote last
+    finished: bool = False  # that version finished the saga: nothing is left to read
+    booking: Booking | None = None  # the booking as this step committed it (if it did)
 
 
 _STOP = _Step(_Outcome.STOP)
@@ -160,17 +162,38 @@ class BookingSagaOrchestrator:
         lease) or fails transiently more than `quick_retries` times. Answers whether any
         step was taken. `owned` is the saga version whose lease the caller holds (the
         request that just held the booking owns version 1)."""
+        progressed, _ = await self.run(booking_id, owned)
+        return progressed
+
+    async def run(
+        self,
+        booking_id: UUID,
+        owned: int | None = None,
+        held: tuple[BookingSaga, Booking] | None = None,
+    ) -> tuple[bool, Booking | None]:
+        """`advance`, also answering the booking as this run last committed it (None if it
+        committed no change to it). `held`: the saga (at version `owned`, leased to the
+        caller) and its booking just written by the caller, so the first step need not read
+        them back; a stale copy only makes that step's optimistic save fail and stop."""
         quick_retries = 0
         progressed = False
+        latest: Booking | None = None
         while True:
-            step = await self._step(booking_id, owned)
+            if held is not None:
+                step = await self._step_held(*held)
+                held = None
+            else:
+                step = await self._step(booking_id, owned)
             if step.outcome is _Outcome.STOP:
-                return progressed
+                return progressed, latest
             progressed = True
             owned = step.version
+            latest = step.booking or latest
+            if step.finished:
+                return progressed, latest
             if step.outcome is _Outcome.RETRY:
                 if quick_retries >= self._settings.quick_retries:
-                    return True
+                    return progressed, latest
                 quick_retries += 1
 
     # -- one step --------------------------------------------------------------------------
@@ -193,11 +216,29 @@ class BookingSagaOrchestrator:
             except StaleBooking:
                 return _STOP
             await uow.commit()
-        if leased.phase == SagaPhase.CHARGING:
-            return await self._charge(leased, booking)
-        if leased.phase == SagaPhase.RESERVING:
-            return await self._reserve(leased, booking)
-        return await self._compensate(leased, booking)
+        return await self._dispatch(leased, booking)
+
+    async def _step_held(self, saga: BookingSaga, booking: Booking) -> _Step:
+        """`_step` for a saga its caller has just written, and holds the lease of: renew
+        the lease (the saved version records that a charge may now be sent) without reading
+        back what is in hand; the optimistic save stops if anyone changed it meanwhile."""
+        now = self._clock.now()
+        leased = saga.leased(now, now + self._settings.lease)
+        async with self._uow() as uow:
+            try:
+                await uow.sagas.save(leased)
+            except StaleBooking:
+                return _STOP
+            await uow.commit()
+        return await self._dispatch(leased, booking)
+
+    async def _dispatch(self, saga: BookingSaga, booking: Booking) -> _Step:
+        """The saga's next step, with the lease held on `saga`."""
+        if saga.phase == SagaPhase.CHARGING:
+            return await self._charge(saga, booking)
+        if saga.phase == SagaPhase.RESERVING:
+            return await self._reserve(saga, booking)
+        return await self._compensate(saga, booking)
 
     async def _expire(
         self, uow: BookingUnitOfWork, saga: BookingSaga, booking: Booking, now: datetime
@@ -223,10 +264,10 @@ class BookingSagaOrchestrator:
             return await self._retry_later(saga)
         await self._faults.at("after_charge_call")
         now = self._clock.now()
+        # The saga and booking in hand are the versions this lease was taken on: saving
+        # their successors fails (StaleBooking: stop) if anyone changed either meanwhile.
+        current = booking
         async with self._uow() as uow:
-            current = await self._current(uow, saga)
-            if current is None:
-                return _STOP
             events: list[Event] = []
             changed: Booking | None
             if outcome.succeeded and outcome.reference is not None:
@@ -267,10 +308,8 @@ class BookingSagaOrchestrator:
             return await self._retry_later(saga)
         await self._faults.at("after_reserve_call")
         now = self._clock.now()
+        current = booking  # as in _charge: the optimistic saves check both versions
         async with self._uow() as uow:
-            current = await self._current(uow, saga)
-            if current is None:
-                return _STOP
             if outcome.reserved:
                 changed, event = current.confirm(now)
                 following = saga.reserved(now)
@@ -386,7 +425,7 @@ class BookingSagaOrchestrator:
             return _STOP
         uow.record(*events)
         await uow.commit()
-        return _Step(_Outcome.PROGRESS, following.version)
+        return _Step(_Outcome.PROGRESS, following.version, following.is_finished, booking=booking)
 
     async def _retry_later(self, saga: BookingSaga) -> _Step:
         now = self._clock.now()
