@@ -93,11 +93,6 @@ def test_duplicated_and_shuffled_events_change_nothing(make_api: ApiFactory, see
     assert ok(api.client.get("/purchase-orders", headers=world.admin))["total"] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="inventory: SetReorderPolicy on a stock item that never held stock (version 0) "
-    "builds stock.low with aggregate_version 0, which the event refuses: 500, nothing ordered",
-)
 def test_a_policy_on_an_empty_shelf_reorders_at_once(api: Api) -> None:
     world = set_up(api, deadline=DEADLINE_SECONDS)
     product = ok(

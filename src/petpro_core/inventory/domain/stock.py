@@ -270,12 +270,14 @@ def stock_changed(
 
 
 def stock_low(item: StockItem, *, sku: str, product_name: str) -> StockLow:
-    """The stock.low event of an item that just crossed into low (it has a policy)."""
+    """The stock.low event of an item that just crossed into low (it has a policy). An item
+    nothing has moved yet (version 0: a policy set on an empty shelf) reports version 1,
+    the first an event can carry; consumers order stock.low among its own kind."""
     if item.policy is None:
         raise ValueError("an item without a reorder policy is never low")
     return StockLow(
         occurred_at=item.updated_at,
-        aggregate_version=item.version,
+        aggregate_version=max(item.version, 1),
         stock_item_id=item.stock_item_id,
         product_id=item.product_id,
         sku=sku,
