@@ -31,8 +31,8 @@ from adapters.sql.auth.tables import outbox as auth_outbox
 from adapters.sql.booking.tables import outbox as booking_outbox
 from adapters.sql.clinic.tables import outbox as clinic_outbox
 from adapters.sql.inventory.tables import outbox as inventory_outbox
-from adapters.sql.vendor.tables import outbox as vendor_outbox
 from adapters.sql.outbox_store import SqlOutboxStore
+from adapters.sql.vendor.tables import outbox as vendor_outbox
 from petpro_core.contracts.catalog import published_by
 from petpro_core.shared.subscriptions import Subscription
 from runtimes.databases import Databases
