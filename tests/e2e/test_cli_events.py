@@ -26,7 +26,7 @@ def test_list_shows_every_event_with_versions_publisher_and_subscribers() -> Non
     assert "auth" in rows["pet.created"] and "booking" in rows["pet.created"]
     assert "inventory, finance, notification" in rows["order.delivered"]
     assert "Trigger a reorder" in rows["stock.low"]
-    assert len([name for name in rows if "." in name]) == 28
+    assert len([name for name in rows if "." in name]) == 33
 
 
 def test_schema_writes_every_version_then_check_passes(tmp_path: Path) -> None:
