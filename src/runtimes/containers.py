@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from dependency_injector import containers, providers
+from sqlalchemy import Table
 
 from adapters.memory.auth import InMemoryAuthUnitOfWork, in_memory_auth_store
 from adapters.memory.booking import InMemoryBookingUnitOfWork, in_memory_booking_store
@@ -30,32 +32,33 @@ from adapters.sql.auth.unit_of_work import SqlAuthUnitOfWork
 from adapters.sql.booking import tables as booking_tables
 from adapters.sql.booking.unit_of_work import SqlBookingUnitOfWork
 from adapters.sql.clinic.unit_of_work import SqlClinicUnitOfWork
+from adapters.sql.database import SqlDatabase
 from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.inventory import customer_order_tables
 from adapters.sql.inventory.unit_of_work import SqlInventoryUnitOfWork
 from adapters.sql.vendor.unit_of_work import SqlVendorUnitOfWork
 from petpro_core.auth.domain.throttling import ThrottleRule
 from petpro_core.auth.handlers import AuthDependencies, AuthHandlers, AuthRules
-from petpro_core.auth.ports import AuthUnitOfWorkFactory
+from petpro_core.auth.ports import AuthUnitOfWork
 from petpro_core.auth.subscriptions import auth_subscription
 from petpro_core.booking.handlers import BookingDependencies, BookingHandlers
-from petpro_core.booking.ports import BookingUnitOfWorkFactory
+from petpro_core.booking.ports import BookingUnitOfWork
 from petpro_core.booking.subscriptions import booking_subscription
 from petpro_core.clinic.handlers import ClinicDependencies, ClinicHandlers
-from petpro_core.clinic.ports import ClinicUnitOfWorkFactory
+from petpro_core.clinic.ports import ClinicUnitOfWork
 from petpro_core.inventory.customer_orders import (
     CustomerOrderDependencies,
     CustomerOrderHandlers,
 )
 from petpro_core.inventory.handlers import InventoryDependencies, InventoryHandlers
-from petpro_core.inventory.ports import InventoryUnitOfWorkFactory
+from petpro_core.inventory.ports import InventoryUnitOfWork
 from petpro_core.inventory.subscriptions import inventory_subscription
 from petpro_core.shared.clock import Clock, SystemClock
 from petpro_core.shared.idempotency import IdempotencyStore
 from petpro_core.shared.messagebus import MessageBus
 from petpro_core.shared.payments import PaymentGateway
 from petpro_core.vendor.handlers import VendorDependencies, VendorHandlers
-from petpro_core.vendor.ports import VendorUnitOfWorkFactory
+from petpro_core.vendor.ports import VendorUnitOfWork
 from petpro_core.vendor.subscriptions import vendor_subscription
 from runtimes.backbone import EventBackbone
 from runtimes.bridges.clinic_directory import ClinicContextDirectory
@@ -66,64 +69,43 @@ from runtimes.databases import Databases
 from runtimes.keys import load_signing_key
 from runtimes.settings import Settings, StorageKind
 
+_UoW = TypeVar("_UoW")
 
-def _auth_unit_of_work(
+# Each context's units of work, in memory and on SQL. Typed by the context's port, so mypy
+# checks that both satisfy it.
+_Stores = tuple[Callable[[Any], _UoW], Callable[[SqlDatabase], _UoW]]
+_AUTH_STORES: _Stores[AuthUnitOfWork] = (InMemoryAuthUnitOfWork, SqlAuthUnitOfWork)
+_BOOKING_STORES: _Stores[BookingUnitOfWork] = (InMemoryBookingUnitOfWork, SqlBookingUnitOfWork)
+_CLINIC_STORES: _Stores[ClinicUnitOfWork] = (InMemoryClinicUnitOfWork, SqlClinicUnitOfWork)
+_INVENTORY_STORES: _Stores[InventoryUnitOfWork] = (
+    InMemoryInventoryUnitOfWork,
+    SqlInventoryUnitOfWork,
+)
+_VENDOR_STORES: _Stores[VendorUnitOfWork] = (InMemoryVendorUnitOfWork, SqlVendorUnitOfWork)
+
+
+def _unit_of_work(
+    context: str,
+    stores: _Stores[_UoW],
     settings: Settings,
     databases: Databases,
     memory_store: InMemoryStore,  # type: ignore[type-arg]
-) -> AuthUnitOfWorkFactory:
-    if settings.storage_for("auth") is StorageKind.MEMORY:
-        return lambda: InMemoryAuthUnitOfWork(memory_store)
-    database = databases.for_context("auth")
-    return lambda: SqlAuthUnitOfWork(database)
+) -> Callable[[], _UoW]:
+    """A context's unit-of-work factory on the store its settings pick."""
+    in_memory, sql = stores
+    if settings.storage_for(context) is StorageKind.MEMORY:
+        return lambda: in_memory(memory_store)
+    database = databases.for_context(context)
+    return lambda: sql(database)
 
 
-def _booking_unit_of_work(
-    settings: Settings,
-    databases: Databases,
-    memory_store: InMemoryStore,  # type: ignore[type-arg]
-) -> BookingUnitOfWorkFactory:
-    if settings.storage_for("booking") is StorageKind.MEMORY:
-        return lambda: InMemoryBookingUnitOfWork(memory_store)
-    database = databases.for_context("booking")
-    return lambda: SqlBookingUnitOfWork(database)
-
-
-def _booking_idempotency_store(settings: Settings, databases: Databases) -> IdempotencyStore:
-    if settings.storage_for("booking") is StorageKind.MEMORY:
+def _idempotency_store(
+    context: str, table: Table, settings: Settings, databases: Databases
+) -> IdempotencyStore:
+    """Where a context's routes keep their `Idempotency-Key` answers."""
+    if settings.storage_for(context) is StorageKind.MEMORY:
         return InMemoryIdempotencyStore()
-    return SqlIdempotencyStore(databases.for_context("booking"), booking_tables.idempotency_keys)
-
-
-def _clinic_unit_of_work(
-    settings: Settings,
-    databases: Databases,
-    memory_store: InMemoryStore,  # type: ignore[type-arg]
-) -> ClinicUnitOfWorkFactory:
-    if settings.storage_for("clinic") is StorageKind.MEMORY:
-        return lambda: InMemoryClinicUnitOfWork(memory_store)
-    database = databases.for_context("clinic")
-    return lambda: SqlClinicUnitOfWork(database)
-
-
-def _inventory_unit_of_work(
-    settings: Settings,
-    databases: Databases,
-    memory_store: InMemoryStore,  # type: ignore[type-arg]
-) -> InventoryUnitOfWorkFactory:
-    if settings.storage_for("inventory") is StorageKind.MEMORY:
-        return lambda: InMemoryInventoryUnitOfWork(memory_store)
-    database = databases.for_context("inventory")
-    return lambda: SqlInventoryUnitOfWork(database)
-
-
-def _inventory_idempotency_store(settings: Settings, databases: Databases) -> IdempotencyStore:
-    """`Idempotency-Key` answers of POST /customer-orders, in the inventory's store."""
-    if settings.storage_for("inventory") is StorageKind.MEMORY:
-        return InMemoryIdempotencyStore()
-    return SqlIdempotencyStore(
-        databases.for_context("inventory"), customer_order_tables.idempotency_keys
-    )
+    return SqlIdempotencyStore(databases.for_context(context), table)
 
 
 def _auth_rules(settings: Settings) -> AuthRules:
@@ -141,7 +123,9 @@ class AuthContainer(containers.DeclarativeContainer):
     databases = providers.Dependency(instance_of=Databases)
 
     memory_store = providers.Singleton(in_memory_auth_store)
-    unit_of_work = providers.Singleton(_auth_unit_of_work, settings, databases, memory_store)
+    unit_of_work = providers.Singleton(
+        _unit_of_work, "auth", _AUTH_STORES, settings, databases, memory_store
+    )
     subscription = providers.Singleton(auth_subscription, unit_of_work)
     hasher = providers.Singleton(
         Argon2PasswordHasher,
@@ -187,9 +171,13 @@ class BookingContainer(containers.DeclarativeContainer):
     bus: providers.Dependency[Callable[[], MessageBus]] = providers.Dependency()
 
     memory_store = providers.Singleton(in_memory_booking_store)
-    unit_of_work = providers.Singleton(_booking_unit_of_work, settings, databases, memory_store)
+    unit_of_work = providers.Singleton(
+        _unit_of_work, "booking", _BOOKING_STORES, settings, databases, memory_store
+    )
     subscription = providers.Singleton(booking_subscription, unit_of_work)
-    idempotency_store = providers.Singleton(_booking_idempotency_store, settings, databases)
+    idempotency_store = providers.Singleton(
+        _idempotency_store, "booking", booking_tables.idempotency_keys, settings, databases
+    )
     # The deterministic fake (see adapters/payments); a real provider implements the same
     # PaymentGateway port.
     payments = providers.Singleton(FakePaymentGateway)
@@ -219,7 +207,9 @@ class ClinicContainer(containers.DeclarativeContainer):
     bus: providers.Dependency[Callable[[], MessageBus]] = providers.Dependency()
 
     memory_store = providers.Singleton(in_memory_clinic_store)
-    unit_of_work = providers.Singleton(_clinic_unit_of_work, settings, databases, memory_store)
+    unit_of_work = providers.Singleton(
+        _unit_of_work, "clinic", _CLINIC_STORES, settings, databases, memory_store
+    )
     staff_directory = providers.Singleton(AuthStaffDirectory, bus)
     handlers = providers.Singleton(
         ClinicHandlers,
@@ -233,7 +223,9 @@ class InventoryContainer(containers.DeclarativeContainer):
     databases = providers.Dependency(instance_of=Databases)
 
     memory_store = providers.Singleton(in_memory_inventory_store)
-    unit_of_work = providers.Singleton(_inventory_unit_of_work, settings, databases, memory_store)
+    unit_of_work = providers.Singleton(
+        _unit_of_work, "inventory", _INVENTORY_STORES, settings, databases, memory_store
+    )
     # Clinics as stock locations, purchase orders as stock on order and receipts.
     subscription = providers.Singleton(inventory_subscription, unit_of_work)
     handlers = providers.Singleton(
@@ -242,7 +234,9 @@ class InventoryContainer(containers.DeclarativeContainer):
     # The shop's customer orders: paid through the application's one PaymentGateway (the
     # booking container's), so every charge and refund is in one ledger.
     payments: providers.Dependency[PaymentGateway] = providers.Dependency()
-    idempotency_store = providers.Singleton(_inventory_idempotency_store, settings, databases)
+    idempotency_store = providers.Singleton(
+        _idempotency_store, "inventory", customer_order_tables.idempotency_keys, settings, databases
+    )
     customer_orders = providers.Singleton(
         CustomerOrderHandlers,
         providers.Factory(
@@ -257,17 +251,6 @@ class InventoryContainer(containers.DeclarativeContainer):
     )
 
 
-def _vendor_unit_of_work(
-    settings: Settings,
-    databases: Databases,
-    memory_store: InMemoryStore,  # type: ignore[type-arg]
-) -> VendorUnitOfWorkFactory:
-    if settings.storage_for("vendor") is StorageKind.MEMORY:
-        return lambda: InMemoryVendorUnitOfWork(memory_store)
-    database = databases.for_context("vendor")
-    return lambda: SqlVendorUnitOfWork(database)
-
-
 class VendorContainer(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     clock: providers.Dependency[Clock] = providers.Dependency()
@@ -276,7 +259,9 @@ class VendorContainer(containers.DeclarativeContainer):
     bus: providers.Dependency[Callable[[], MessageBus]] = providers.Dependency()
 
     memory_store = providers.Singleton(in_memory_vendor_store)
-    unit_of_work = providers.Singleton(_vendor_unit_of_work, settings, databases, memory_store)
+    unit_of_work = providers.Singleton(
+        _unit_of_work, "vendor", _VENDOR_STORES, settings, databases, memory_store
+    )
     subscription = providers.Singleton(vendor_subscription, unit_of_work, clock)
     user_directory = providers.Singleton(AuthStaffDirectory, bus)
     handlers = providers.Singleton(
