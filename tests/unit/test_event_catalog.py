@@ -57,8 +57,8 @@ EXPECTED_TABLE = {
     "pet.created": ("auth", {"booking"}),
     "pet.updated": ("auth", {"booking"}),
     "pet.deleted": ("auth", {"booking"}),
-    "clinic.created": ("clinic", {"booking", "auth", "inventory"}),
-    "clinic.updated": ("clinic", {"booking", "auth", "inventory"}),
+    "clinic.created": ("clinic", {"booking", "auth", "inventory", "notification", "finance"}),
+    "clinic.updated": ("clinic", {"booking", "auth", "inventory", "notification", "finance"}),
     "service.created": ("clinic", {"booking"}),
     "service.updated": ("clinic", {"booking"}),
     "schedule.updated": ("clinic", {"booking"}),
@@ -151,6 +151,8 @@ def test_subscriber_and_publisher_names_are_context_packages() -> None:
     ]
     assert {item.name for item in subscribed_by("finance")} == {
         "user.updated",
+        "clinic.created",
+        "clinic.updated",
         "booking.cancelled",
         "payment.processed",
         "payment.refunded",

@@ -40,6 +40,7 @@ from uuid import UUID
 from petpro_core.booking.domain.bookings import (
     FAILURE_EXPIRED,
     Booking,
+    BookingStatus,
     payment_declined_reason,
     products_unavailable_reason,
 )
@@ -347,6 +348,7 @@ class BookingSagaOrchestrator:
                     clinic_id=booking.clinic_id,
                     owner_id=booking.owner_id,
                     amount=refund.amount,
+                    cause=refund_cause(booking),
                     occurred_at=now,
                     aggregate_version=2,  # the payment's second change
                 )
@@ -458,6 +460,11 @@ class BookingSagaOrchestrator:
             occurred_at=now,
             aggregate_version=1,
         )
+
+
+def refund_cause(booking: Booking) -> str:
+    """Why money goes back: the owner or clinic cancelled, or the booking never completed."""
+    return "cancelled" if booking.status is BookingStatus.CANCELLED else "failed"
 
 
 def _method(method: str | None) -> str:

@@ -114,6 +114,9 @@ class BookingFailed(BookingSnapshot):
         require_text(self.reason, "reason")
 
 
+REFUND_CAUSES = frozenset({"cancelled", "failed"})
+
+
 @dataclass(frozen=True, kw_only=True)
 class PaymentProcessed(Event):
     NAME = "payment.processed"
@@ -139,7 +142,11 @@ class PaymentProcessed(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class PaymentRefunded(Event):
-    """Money returned on a payment; `owner_id` is who receives it (and the notification)."""
+    """Money returned on a payment; `owner_id` is who receives it (and the notification).
+
+    `cause` says why: "cancelled" (the booking was cancelled; `booking.cancelled` carried
+    the refund owed) or "failed" (the booking never completed, so all that was taken goes
+    back). None on messages from before the field existed."""
 
     NAME = "payment.refunded"
     AGGREGATE = "payment"
@@ -149,10 +156,13 @@ class PaymentRefunded(Event):
     clinic_id: UUID
     owner_id: UUID
     amount: Money
+    cause: str | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
         require_positive_money(self.amount, "amount")
+        if self.cause is not None and self.cause not in REFUND_CAUSES:
+            raise ValueError(f"cause must be one of: {', '.join(sorted(REFUND_CAUSES))}")
 
     @property
     def aggregate_id(self) -> UUID:

@@ -157,15 +157,15 @@ CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry(
         "clinic.created",
         "clinic",
-        ("booking", "auth", "inventory"),
-        "Offer a new clinic for booking, staff permissions and stock.",
+        ("booking", "auth", "inventory", "notification", "finance"),
+        "Offer a new clinic for booking, staff permissions, stock, staff notices and reports.",
         (ClinicCreatedV1, ClinicCreated),
         {1: clinic_snapshot_v1_to_v2},
     ),
     CatalogEntry(
         "clinic.updated",
         "clinic",
-        ("booking", "auth", "inventory"),
+        ("booking", "auth", "inventory", "notification", "finance"),
         "Keep cached clinic details (name, contact, time zone, policy, staff) current.",
         (ClinicUpdatedV1, ClinicUpdated),
         {1: clinic_snapshot_v1_to_v2},

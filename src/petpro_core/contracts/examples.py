@@ -264,6 +264,7 @@ _ALL: tuple[Event, ...] = (
         clinic_id=CLINIC_ID,
         owner_id=USER_ID,
         amount=Money.of("6600", "JPY"),
+        cause="cancelled",
     ),
     ProductCreated(**_COMMON, aggregate_version=1, **_PRODUCT),
     ProductUpdated(**_COMMON, aggregate_version=2, **_PRODUCT),

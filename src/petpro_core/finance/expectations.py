@@ -15,6 +15,9 @@ _CUSTOMER_ORDER = frozenset(
 EXPECTED_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         "user.updated": frozenset({"user_id", "email", "display_name"}),
+        # Clinics name the revenue accounts in reports.
+        "clinic.created": frozenset({"clinic_id", "name"}),
+        "clinic.updated": frozenset({"clinic_id", "name"}),
         "booking.cancelled": frozenset(
             {"booking_id", "owner_id", "clinic_id", "price", "refund", "occurred_at"}
         ),

@@ -17,6 +17,9 @@ EXPECTED_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         "user.created": frozenset({"user_id", "email", "display_name", "language"}),
         "user.updated": frozenset({"user_id", "email", "display_name", "language"}),
+        # Clinics: their staff are told about their stock; their name and zone go in messages.
+        "clinic.created": frozenset({"clinic_id", "name", "time_zone", "staff"}),
+        "clinic.updated": frozenset({"clinic_id", "name", "time_zone", "staff"}),
         "booking.created": _BOOKING,
         "booking.confirmed": _BOOKING,
         "booking.cancelled": _BOOKING | {"cancelled_by", "reason", "refund"},
