@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     vendor_database_url: str | None = Field(
         None, description="Overrides database_url for the vendor context."
     )
+    notification_database_url: str | None = Field(
+        None, description="Overrides database_url for the notification context."
+    )
+    finance_database_url: str | None = Field(
+        None, description="Overrides database_url for the finance context."
+    )
     booking_hold_minutes: int = Field(
         15,
         ge=1,
@@ -158,6 +164,8 @@ class Settings(BaseSettings):
         "clinic_database_url",
         "inventory_database_url",
         "vendor_database_url",
+        "notification_database_url",
+        "finance_database_url",
     )
     @classmethod
     def _known_scheme(cls, url: str | None) -> str | None:
