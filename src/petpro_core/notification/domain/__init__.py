@@ -1,0 +1,2 @@
+"""The notification context's domain: recipients, preferences, templates, deliveries, the
+in-app inbox and appointment reminders."""
