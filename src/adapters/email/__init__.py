@@ -1,0 +1,1 @@
+"""E-mail adapters of the notification channel port: SMTP (aiosmtplib)."""
