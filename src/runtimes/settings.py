@@ -9,10 +9,12 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from adapters.email.smtp import SmtpSecurity
 from adapters.sql.database import sqlite_url_in
 
 MEMORY_URL = "memory://"
@@ -157,6 +159,50 @@ class Settings(BaseSettings):
         "in development, no otherwise.",
     )
 
+    # Notification channels (see the README's "Notification channels").
+    smtp_host: str | None = Field(
+        None, description="SMTP server for e-mail. Unset: e-mails are logged, not sent."
+    )
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP port (587 submission).")
+    smtp_username: str | None = Field(None, description="SMTP login (with smtp_password).")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_security: SmtpSecurity = Field(
+        SmtpSecurity.STARTTLS,
+        description="`starttls` (required upgrade, port 587), `tls` (implicit, port 465) or "
+        "`none` (a local relay or test server).",
+    )
+    smtp_from: str | None = Field(
+        None,
+        description="Sender address of notification e-mail; required in production when "
+        "smtp_host is set. Default: petpro@localhost.",
+    )
+    smtp_from_name: str = Field("PetPro", max_length=100, description="Sender display name.")
+    smtp_timeout_seconds: float = Field(
+        10.0, gt=0, le=300, description="Connect and reply timeout per SMTP step."
+    )
+    sms_webhook_url: str | None = Field(
+        None, description="Provider webhook for SMS. Unset: SMS are logged, not sent."
+    )
+    push_webhook_url: str | None = Field(
+        None, description="Provider webhook for push. Unset: push messages are logged."
+    )
+    webhook_secret: SecretStr | None = Field(
+        None,
+        description="HMAC-SHA256 key signing webhook requests; required with a webhook URL.",
+    )
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, le=300, description="Timeout of one webhook request."
+    )
+    notification_max_attempts: int = Field(
+        5, ge=1, le=50, description="Sending attempts before a delivery ends as failed."
+    )
+    notification_retry_base_seconds: float = Field(
+        30.0, gt=0, description="First retry delay; doubles per attempt, with jitter."
+    )
+    notification_retry_cap_seconds: float = Field(
+        3600.0, gt=0, description="Longest delay between two attempts."
+    )
+
     @field_validator(
         "database_url",
         "auth_database_url",
@@ -172,6 +218,43 @@ class Settings(BaseSettings):
         if url is not None:
             storage_kind(url)
         return url
+
+    @field_validator("sms_webhook_url", "push_webhook_url")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        if url is not None and (
+            not url.startswith(("http://", "https://")) or not urlsplit(url).hostname
+        ):
+            raise ValueError("a webhook URL is http(s)://host/…")
+        return url
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _mail_address(cls, address: str | None) -> str | None:
+        if address is not None:
+            local, at, domain = address.partition("@")
+            if not (local and at and domain) or "@" in domain or any(c.isspace() for c in address):
+                raise ValueError(f"not an e-mail address: {address!r}")
+        return address
+
+    @model_validator(mode="after")
+    def _notification_channels_complete(self) -> Settings:
+        if (self.sms_webhook_url or self.push_webhook_url) and not (
+            self.webhook_secret and self.webhook_secret.get_secret_value()
+        ):
+            raise ValueError(
+                "PETPRO_WEBHOOK_SECRET is required when PETPRO_SMS_WEBHOOK_URL or "
+                "PETPRO_PUSH_WEBHOOK_URL is set (it signs every webhook request)"
+            )
+        if (self.smtp_username is None) != (self.smtp_password is None):
+            raise ValueError("PETPRO_SMTP_USERNAME and PETPRO_SMTP_PASSWORD go together")
+        if self.smtp_host and self.env is Environment.PRODUCTION and not self.smtp_from:
+            raise ValueError("PETPRO_SMTP_FROM is required in production with PETPRO_SMTP_HOST")
+        if self.notification_retry_cap_seconds < self.notification_retry_base_seconds:
+            raise ValueError(
+                "notification_retry_cap_seconds must not be below notification_retry_base_seconds"
+            )
+        return self
 
     @model_validator(mode="after")
     def _retries_before_reclaim(self) -> Settings:
