@@ -49,6 +49,7 @@ from petpro_core.notification.channels import (
 from petpro_core.notification.commands import DispatchDueDeliveries, SendDueReminders
 from petpro_core.notification.domain.deliveries import Delivery, RetryPolicy
 from petpro_core.notification.domain.inbox import InAppMessage
+from petpro_core.notification.domain.planning import CHANNEL_ORDER
 from petpro_core.notification.handlers import NotificationDependencies, NotificationHandlers
 from petpro_core.notification.ports import NotificationUnitOfWorkFactory
 from petpro_core.notification.subscriptions import notification_subscription
@@ -183,7 +184,10 @@ class NotificationHarness:
             for d in self.state().deliveries.values()
             if all(getattr(d, name) == value for name, value in match.items())
         ]
-        return sorted(found, key=lambda d: (d.created_at, d.kind, d.recipient_id, d.channel))
+        return sorted(
+            found,
+            key=lambda d: (d.created_at, d.kind, d.recipient_id, CHANNEL_ORDER.index(d.channel)),
+        )
 
     def inbox_of(self, user_id: UUID) -> list[InAppMessage]:
         return sorted(
