@@ -472,6 +472,7 @@ async def test_sagas_round_trip_with_every_field(uow: UnitOfWorkFactory) -> None
         payment_id=new_id(),
         gateway_reference="ch_3Nv…",
         payment_method="card",
+        charged_at=CREATED + timedelta(microseconds=7),
         reservation_id=new_id(),
         refund_due=Money.of("6000", "JPY"),
         release_due=True,
@@ -555,6 +556,64 @@ async def test_due_sagas_are_the_unfinished_ones_whose_time_has_come(
         await unit.commit()
     async with uow() as unit:
         assert retry_due.booking_id not in await unit.sagas.due(now, 10)
+
+
+async def test_payment_records_are_the_charged_sagas_in_the_range(
+    uow: UnitOfWorkFactory,
+) -> None:
+    """What finance reconciles with: sagas whose charge went through, with the booking's
+    clinic, by charge time; a saga charged before `charged_at` was kept counts by its last
+    change."""
+    vet = new_id()
+    bookings = [a_booking(vet, at(9 + i)) for i in range(4)]
+
+    def charged(booking: Booking, when: datetime | None, **fields: Any) -> BookingSaga:
+        return a_saga(
+            booking.booking_id,
+            phase=SagaPhase.FINISHED,
+            payment_id=new_id(),
+            gateway_reference=f"ch_{booking.booking_id.hex[:8]}",
+            payment_method="card",
+            charged_at=when,
+            **fields,
+        )
+
+    early = charged(bookings[0], at(9, 1))
+    refunded = charged(bookings[1], at(10, 1), refunded=Money.of("20.00", "EUR"))
+    legacy = charged(bookings[2], None, updated_at=at(11, 1))  # no charged_at
+    declined = a_saga(bookings[3].booking_id, phase=SagaPhase.FINISHED, failure_reason="no")
+    await add(uow, *bookings)
+    async with uow() as unit:
+        for saga in (legacy, declined, refunded, early):
+            await unit.sagas.add(saga)
+        await unit.commit()
+
+    async with uow() as unit:
+        every = await unit.sagas.payments(None, None)
+        assert [r.payment_id for r in every] == [
+            early.payment_id,
+            refunded.payment_id,
+            legacy.payment_id,
+        ]
+        first = every[1]
+        assert (first.booking_id, first.clinic_id) == (
+            bookings[1].booking_id,
+            bookings[1].clinic_id,
+        )
+        assert (first.charged, first.refunded) == (
+            Money.of("45.00", "EUR"),
+            Money.of("20.00", "EUR"),
+        )
+        assert first.charged_at == at(10, 1)
+        assert first.gateway_reference == refunded.gateway_reference
+        assert every[0].refunded == Money.of("0.00", "EUR")
+        assert every[2].charged_at == at(11, 1)
+        ranged = await unit.sagas.payments(at(10, 1), at(11, 1))
+        assert [r.payment_id for r in ranged] == [refunded.payment_id]
+        assert [r.payment_id for r in await unit.sagas.payments(at(10, 2), None)] == [
+            legacy.payment_id
+        ]
+        assert [r.payment_id for r in await unit.sagas.payments(None, at(10))] == [early.payment_id]
 
 
 # --- clinic caches --------------------------------------------------------------------------

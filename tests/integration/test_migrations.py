@@ -172,7 +172,7 @@ def _tables_of(database: SqlDatabase, schema: str) -> set[str]:
 
 
 def test_booking_upgrade_creates_its_schema_and_down_again(empty_database: SqlDatabase) -> None:
-    assert migrate.head_revision("booking") == "0004_bookings"
+    assert migrate.head_revision("booking") == "0005_saga_charged_at"
     assert migrate.current_revision(empty_database, "booking") is None
 
     migrate.upgrade(empty_database, "booking")

@@ -13,7 +13,12 @@ from uuid import UUID
 
 import pytest
 
-from petpro_core.booking.commands import AdvanceDueSagas, CancelBooking, CreateBooking
+from petpro_core.booking.commands import (
+    AdvanceDueSagas,
+    CancelBooking,
+    CreateBooking,
+    ListPaymentRecords,
+)
 from petpro_core.booking.domain.bookings import Booking, BookingStatus
 from petpro_core.booking.domain.errors import (
     BookingIdTaken,
@@ -28,6 +33,8 @@ from petpro_core.booking.domain.saga import (
     reservation_id_for,
 )
 from petpro_core.booking.saga import SAGA_FAULT_POINTS
+from petpro_core.shared.actors import OPERATOR_ACTOR
+from petpro_core.shared.errors import PermissionDenied
 from petpro_core.shared.ids import new_id
 from petpro_core.shared.money import Money
 from tests.support.booking import T0, TOMORROW, BookingWorld, ClinicSetup, Crash, owner_actor
@@ -570,3 +577,32 @@ async def test_create_booking_validates_its_input() -> None:
         with pytest.raises(Exception) as caught:
             CreateBooking(**{**valid, **wrong})  # type: ignore[arg-type]
         assert getattr(caught.value, "code", None) == "invalid-input"
+
+
+# -- payment records (what finance reconciles with) ------------------------------------------
+
+
+async def test_payment_records_tell_what_was_charged_and_refunded_to_admins(
+    world: BookingWorld,
+) -> None:
+    setup = await world.add_clinic()
+    owner, pet = await world.owner_with_pet()
+    booking = await world.book(owner, pet, setup)
+    await world.bus.execute(CancelBooking(actor=owner, booking_id=booking.booking_id))
+    await recover(world)
+    processed = world.events("payment.processed", booking_id=booking.booking_id)[0]
+    refunds = world.refunded(booking.booking_id)
+
+    records = await world.bus.execute(ListPaymentRecords(actor=OPERATOR_ACTOR))
+    assert [(r.payment_id, r.booking_id, r.clinic_id) for r in records] == [
+        (processed.payment_id, booking.booking_id, setup.clinic.clinic_id)
+    ]
+    assert records[0].charged == setup.service.price
+    assert records[0].refunded.amount == total(refunds) > 0
+    assert records[0].charged_at == processed.occurred_at
+    later = processed.occurred_at + timedelta(microseconds=1)
+    assert (
+        await world.bus.execute(ListPaymentRecords(actor=OPERATOR_ACTOR, charged_from=later)) == []
+    )
+    with pytest.raises(PermissionDenied):
+        await world.bus.execute(ListPaymentRecords(actor=owner))

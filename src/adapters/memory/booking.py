@@ -31,6 +31,7 @@ from petpro_core.booking.ports import (
     SlotTaken,
     StaleBooking,
 )
+from petpro_core.booking.views import PaymentRecord, payment_record_of
 from petpro_core.shared.pagination import Page, PageRequest
 from petpro_core.shared.subscriptions import Inbox
 
@@ -209,6 +210,7 @@ def _page(items: list[Booking], page: PageRequest) -> Page[Booking]:
 class InMemoryBookingSagaRepository:
     def __init__(self, state: BookingState) -> None:
         self._sagas = state.sagas
+        self._bookings = state.bookings
 
     async def get(self, booking_id: UUID) -> BookingSaga | None:
         return self._sagas.get(booking_id)
@@ -234,6 +236,22 @@ class InMemoryBookingSagaRepository:
             key=lambda s: (min(s.next_attempt_at, s.expires_at), s.booking_id),
         )
         return [s.booking_id for s in due[:limit]]
+
+    async def payments(
+        self, charged_from: datetime | None, charged_to: datetime | None
+    ) -> list[PaymentRecord]:
+        records = []
+        for saga in self._sagas.values():
+            booking = self._bookings.get(saga.booking_id)
+            record = None if booking is None else payment_record_of(saga, booking.clinic_id)
+            if record is None:
+                continue
+            if charged_from is not None and record.charged_at < charged_from:
+                continue
+            if charged_to is not None and record.charged_at >= charged_to:
+                continue
+            records.append(record)
+        return sorted(records, key=lambda r: (r.charged_at, r.payment_id))
 
 
 class InMemoryBookingUnitOfWork(InMemoryUnitOfWork[BookingState]):

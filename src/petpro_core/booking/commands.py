@@ -155,3 +155,20 @@ class AdvanceDueSagas(Command):
     def __post_init__(self) -> None:
         if isinstance(self.limit, bool) or not 1 <= self.limit <= 1000:
             raise InvalidInput("limit is between 1 and 1000", field="limit")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListPaymentRecords(Command):
+    """The payments bookings were charged, charged in [charged_from, charged_to) (an open
+    end: unbounded), by charge time then payment id. Administrators only (finance
+    reconciles its ledger with them)."""
+
+    actor: Actor
+    charged_from: datetime | None = None
+    charged_to: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.charged_from is not None:
+            _require_aware(self.charged_from, "charged_from")
+        if self.charged_to is not None:
+            _require_aware(self.charged_to, "charged_to")

@@ -35,6 +35,7 @@ from petpro_core.booking.commands import (
     GetDaySheet,
     ListClinicBookings,
     ListOwnerBookings,
+    ListPaymentRecords,
     RescheduleBooking,
 )
 from petpro_core.booking.domain.availability import (
@@ -84,7 +85,7 @@ from petpro_core.booking.saga import (
     SagaFaults,
     SagaSettings,
 )
-from petpro_core.booking.views import DaySheet, VetDay
+from petpro_core.booking.views import DaySheet, PaymentRecord, VetDay
 from petpro_core.contracts.clinic import BookingPolicy
 from petpro_core.shared.actors import Actor
 from petpro_core.shared.clock import Clock, SystemClock
@@ -182,9 +183,19 @@ class BookingHandlers:
             RescheduleBooking: self.reschedule_booking,
             FindAvailability: self.find_availability,
             AdvanceDueSagas: self.advance_due_sagas,
+            ListPaymentRecords: self.list_payment_records,
         }
         for command_type, handler in handlers.items():
             bus.register_command(command_type, handler)
+
+    # -- payment records (finance reconciles its ledger with them) ---------------------------
+
+    async def list_payment_records(self, cmd: ListPaymentRecords) -> list[PaymentRecord]:
+        """Raises PermissionDenied unless the actor is an administrator."""
+        if not cmd.actor.is_admin:
+            raise PermissionDenied("only an administrator may list payment records")
+        async with self._deps.uow() as uow:
+            return await uow.sagas.payments(cmd.charged_from, cmd.charged_to)
 
     # -- the pet cache ---------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from petpro_core.booking.domain.bookings import Booking, BookingStatus, ProductL
 from petpro_core.booking.domain.clinic_cache import CachedClinic, CachedSchedule, CachedService
 from petpro_core.booking.domain.pet_cache import CachedPet
 from petpro_core.booking.domain.saga import BookingSaga
+from petpro_core.booking.views import PaymentRecord
 from petpro_core.shared.pagination import Page, PageRequest
 from petpro_core.shared.payments import (
     ChargeOutcome,
@@ -150,6 +151,14 @@ class BookingSagaRepository(Protocol):
 
     async def due(self, now: datetime, limit: int) -> list[UUID]:
         """Unfinished sagas whose `next_attempt_at` or `expires_at` has come, oldest first."""
+        ...
+
+    async def payments(
+        self, charged_from: datetime | None, charged_to: datetime | None
+    ) -> list[PaymentRecord]:
+        """Sagas whose charge went through (a gateway reference), charged in [charged_from,
+        charged_to) (None: unbounded; sagas charged before `charged_at` was kept count by
+        their `updated_at`), with their booking's clinic; by charge time, then payment id."""
         ...
 
 

@@ -10,10 +10,11 @@ from sqlalchemy import Row, Select, bindparam, func, insert, literal_column, or_
 from sqlalchemy.exc import IntegrityError
 
 from adapters.sql.booking.repositories import ConnectionGetter
-from adapters.sql.booking.tables import SAGA_UNFINISHED_SQL, booking_sagas
+from adapters.sql.booking.tables import SAGA_UNFINISHED_SQL, booking_sagas, bookings
 from adapters.sql.errors import violates
 from petpro_core.booking.domain.saga import BookingSaga, SagaPhase
 from petpro_core.booking.ports import StaleBooking
+from petpro_core.booking.views import PaymentRecord, payment_record_of
 from petpro_core.shared.money import Money
 
 _INSERT = insert(booking_sagas)
@@ -71,6 +72,7 @@ def _values(saga: BookingSaga) -> dict[str, Any]:
         "payment_id": saga.payment_id,
         "gateway_reference": saga.gateway_reference,
         "payment_method": saga.payment_method,
+        "charged_at": saga.charged_at,
         "reservation_id": saga.reservation_id,
         **_money_values("refund_due", saga.refund_due),
         "release_due": saga.release_due,
@@ -93,6 +95,7 @@ def saga_from(row: Row[Any]) -> BookingSaga:
         payment_id=row.payment_id,
         gateway_reference=row.gateway_reference,
         payment_method=row.payment_method,
+        charged_at=row.charged_at,
         reservation_id=row.reservation_id,
         refund_due=_money(row.refund_due_amount, row.refund_due_currency),
         release_due=row.release_due,
@@ -146,3 +149,26 @@ class SqlBookingSagaRepository:
         statement = _DUE[connection.dialect.name]
         result = await connection.execute(statement, {"now": now, "limit": limit})
         return list(result.scalars())
+
+    async def payments(
+        self, charged_from: datetime | None, charged_to: datetime | None
+    ) -> list[PaymentRecord]:
+        charged_at = func.coalesce(booking_sagas.c.charged_at, booking_sagas.c.updated_at)
+        statement = (
+            select(booking_sagas, bookings.c.clinic_id)
+            .join(bookings, bookings.c.booking_id == booking_sagas.c.booking_id)
+            .where(
+                booking_sagas.c.gateway_reference.is_not(None),
+                booking_sagas.c.payment_id.is_not(None),
+            )
+            .order_by(charged_at, booking_sagas.c.payment_id)
+        )
+        if charged_from is not None:
+            statement = statement.where(charged_at >= bindparam("start", type_=_TIMESTAMP))
+        if charged_to is not None:
+            statement = statement.where(charged_at < bindparam("end", type_=_TIMESTAMP))
+        rows = await self._connection().execute(
+            statement, {"start": charged_from, "end": charged_to}
+        )
+        records = [payment_record_of(saga_from(row), row.clinic_id) for row in rows]
+        return [record for record in records if record is not None]

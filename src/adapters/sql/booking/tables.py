@@ -136,6 +136,7 @@ booking_sagas = Table(
     Column("payment_id", Uuid(), nullable=True),
     Column("gateway_reference", String(200), nullable=True),
     Column("payment_method", String(50), nullable=True),
+    Column("charged_at", UtcDateTime(), nullable=True),  # added by 0005_saga_charged_at
     Column("reservation_id", Uuid(), nullable=True),
     Column("refund_due_amount", ExactDecimal(), nullable=True),
     Column("refund_due_currency", String(3), nullable=True),
@@ -158,6 +159,8 @@ Index(
     postgresql_where=literal_column(SAGA_UNFINISHED_SQL),
     sqlite_where=literal_column(SAGA_UNFINISHED_SQL),
 )
+# Finance's reconciliation asks for the payments charged in a range.
+Index("ix_booking_sagas_charged_at", booking_sagas.c.charged_at)
 
 # --- booking's copies of the clinic context's data ------------------------------------------
 

@@ -64,6 +64,9 @@ class BookingSaga:
     payment_id: UUID | None = None
     gateway_reference: str | None = None
     payment_method: str | None = None
+    # When the gateway's charge was recorded (the payment.processed event's time); None
+    # before, and on sagas charged before the field existed.
+    charged_at: datetime | None = None
     reservation_id: UUID | None = None  # set once inventory reserved the products
     # Compensation still owed: money to give back, and whether to release the reservation.
     refund_due: Money | None = None
@@ -83,6 +86,8 @@ class BookingSaga:
     def __post_init__(self) -> None:
         for name in ("next_attempt_at", "expires_at", "updated_at"):
             object.__setattr__(self, name, ensure_aware(getattr(self, name)))
+        if self.charged_at is not None:
+            object.__setattr__(self, "charged_at", ensure_aware(self.charged_at))
         if not self.payment_token.strip():
             raise ValueError("a payment token is required")
 
@@ -146,6 +151,7 @@ class BookingSaga:
             payment_id=payment_id_for(self.booking_id),
             gateway_reference=reference,
             payment_method=method,
+            charged_at=now,
             attempts=0,
             next_attempt_at=now,
         )
@@ -208,6 +214,7 @@ class BookingSaga:
             payment_id=payment_id_for(self.booking_id),
             gateway_reference=reference,
             payment_method=method,
+            charged_at=now,
             attempts=0,
             next_attempt_at=now,
         )
