@@ -300,6 +300,7 @@ def booking_event(
     starts_at: datetime = STARTS,
     owner_id: UUID = OWNER_ID,
     clinic_id: UUID = CLINIC,
+    vet_id: UUID | None = VET_ID,
     **extra: Any,
 ) -> Any:
     return event_type(
@@ -310,7 +311,7 @@ def booking_event(
         pet_id=UUID(int=77),
         clinic_id=clinic_id,
         service_id=UUID(int=78),
-        vet_id=VET_ID,
+        vet_id=vet_id,
         starts_at=starts_at,
         ends_at=starts_at + timedelta(minutes=30),
         price=Money(Decimal(5000), "JPY"),

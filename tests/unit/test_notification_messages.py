@@ -191,7 +191,16 @@ async def test_booking_created_tells_the_clinic_staff_in_app_only() -> None:
     await owner_and_clinic(h)
     await h.user(VET_ID, name="Dr Vet", email="vet@clinic.example", roles=("clinic_staff",))
     await h.clinic(staff=(STAFF_ID, VET_ID), version=2)
-    await h.deliver([booking_created()])
+    await h.deliver([booking_created()])  # its vet is on the staff: only they hear of it
+    assert {(d.recipient_id, d.channel) for d in h.deliveries()} == {(VET_ID, Channel.IN_APP)}
+
+
+async def test_booking_created_without_a_staff_vet_tells_every_staff_member() -> None:
+    h = NotificationHarness()
+    await owner_and_clinic(h)
+    await h.user(VET_ID, name="Dr Vet", email="vet@clinic.example", roles=("clinic_staff",))
+    await h.clinic(staff=(STAFF_ID, VET_ID), version=2)
+    await h.deliver([booking_created(vet_id=None)])
     assert {(d.recipient_id, d.channel) for d in h.deliveries()} == {
         (STAFF_ID, Channel.IN_APP),
         (VET_ID, Channel.IN_APP),

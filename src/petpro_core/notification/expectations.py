@@ -9,14 +9,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-_BOOKING = frozenset({"booking_id", "owner_id", "pet_id", "clinic_id", "starts_at", "ends_at"})
+_BOOKING = frozenset(
+    {"booking_id", "owner_id", "pet_id", "clinic_id", "vet_id", "starts_at", "ends_at"}
+)
 _CUSTOMER_ORDER = frozenset({"customer_order_id", "customer_id", "location_id", "lines", "total"})
 _STOCK = frozenset({"sku", "product_name", "location_id", "available"})
 
 EXPECTED_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
-        "user.created": frozenset({"user_id", "email", "display_name", "language"}),
-        "user.updated": frozenset({"user_id", "email", "display_name", "language"}),
+        "user.created": frozenset({"user_id", "email", "display_name", "language", "roles"}),
+        "user.updated": frozenset({"user_id", "email", "display_name", "language", "roles"}),
         # Clinics: their staff are told about their stock; their name and zone go in messages.
         "clinic.created": frozenset({"clinic_id", "name", "time_zone", "staff"}),
         "clinic.updated": frozenset({"clinic_id", "name", "time_zone", "staff"}),

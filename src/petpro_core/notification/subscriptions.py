@@ -2,11 +2,11 @@
 
 Handlers only write, in the consumer's unit of work: the user and clinic caches, deliveries
 with their in-app messages, and reminders. They read only the fields listed in
-`expectations.py` (plus `roles` of user events: see `remember_user`).
+`expectations.py`.
 
 Who hears what:
-- booking.created: the clinic's staff (every staff member: the event's vet is not among the
-  fields we read), in-app only.
+- booking.created: the booking's vet when they are on the clinic's staff, else every staff
+  member, in-app only.
 - booking.confirmed / failed / cancelled / rescheduled: the owner. Confirmed schedules the
   appointment reminder, rescheduled moves it, cancelled cancels it.
 - payment.processed / refunded: the owner. customer_order.*: the customer.
@@ -74,8 +74,8 @@ Handler = Callable[[Any, NotificationUnitOfWork], Awaitable[None]]
 
 
 async def remember_user(event: UserSnapshot, uow: NotificationUnitOfWork) -> None:
-    """Keep the user's address, name and language (and roles: stock messages for a location
-    that is not a clinic go to the admins; `roles` is not yet listed in expectations.py)."""
+    """Keep the user's address, name, language and roles (stock messages for a location that
+    is not a clinic go to the admins)."""
     await uow.recipients.apply(
         Recipient(
             user_id=event.user_id,
@@ -166,6 +166,8 @@ class _Handlers:
     async def booking_created(self, event: BookingCreated, uow: NotificationUnitOfWork) -> None:
         clinic = await uow.clinics.get(event.clinic_id)
         staff = list(clinic.staff_ids) if clinic else []
+        if event.vet_id is not None and event.vet_id in staff:
+            staff = [event.vet_id]
         await self._booking_message(event, uow, staff)
 
     async def booking_confirmed(self, event: BookingConfirmed, uow: NotificationUnitOfWork) -> None:
