@@ -1,0 +1,1 @@
+"""SQL adapters of the finance context (schema `finance`)."""
