@@ -24,7 +24,15 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 # The schema of every bounded context that has tables; on SQLite one attached file each.
-CONTEXT_SCHEMAS: tuple[str, ...] = ("auth", "booking", "inventory", "clinic", "vendor", "finance")
+CONTEXT_SCHEMAS: tuple[str, ...] = (
+    "auth",
+    "booking",
+    "inventory",
+    "clinic",
+    "vendor",
+    "notification",
+    "finance",
+)
 
 SQLITE_MAIN_FILE = "petpro.db"
 SQLITE_BUSY_TIMEOUT_MS = 5000
