@@ -58,6 +58,7 @@ def _run_closing(
             return await work(backbone)
         finally:
             await backbone.close()
+            await container.notification.channels().aclose()
             await container.databases().dispose()
 
     return asyncio.run(main())

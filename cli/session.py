@@ -20,6 +20,7 @@ def run(work: Callable[[ApplicationContainer], Awaitable[T]]) -> T:
         try:
             return await work(container)
         finally:
+            await container.notification.channels().aclose()
             await container.databases().dispose()
 
     return asyncio.run(main())

@@ -20,6 +20,7 @@ from petpro_core.inventory.customer_order_commands import (
     AdvancePendingCustomerOrders,
     ExpireUncollectedOrders,
 )
+from petpro_core.notification.commands import DispatchDueDeliveries, SendDueReminders
 
 if TYPE_CHECKING:
     from runtimes.containers import ApplicationContainer
@@ -29,6 +30,9 @@ log = logging.getLogger("petpro.sweepers")
 SAGA_BATCH = 100
 RESERVATION_BATCH = 500
 CUSTOMER_ORDER_BATCH = 100
+NOTIFICATION_DISPATCH_BATCH = 50
+NOTIFICATION_DISPATCH_SECONDS = 2.0
+REMINDER_BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,17 @@ def application_sweepers(
         await container.inventory.idempotency_store().prune(clock().now())
         return 0
 
+    async def dispatch_notifications() -> int:
+        # Due e-mail, SMS and push deliveries: new ones, retries after backoff, expired leases.
+        sent: int = await bus().execute(DispatchDueDeliveries(limit=NOTIFICATION_DISPATCH_BATCH))
+        return sent
+
+    async def send_reminders() -> int:
+        # Appointment reminders now 24 h away become messages. A ConcurrentUpdate (another
+        # process sent the same batch) is logged by the Sweeper and the next round goes on.
+        reminded: int = await bus().execute(SendDueReminders(limit=REMINDER_BATCH))
+        return reminded
+
     by_context = {
         "booking": [
             Sweeper("booking-sagas", 1.0, advance_sagas),
@@ -109,6 +124,10 @@ def application_sweepers(
             Sweeper("pending-customer-orders", 5.0, advance_customer_orders),
             Sweeper("uncollected-customer-orders", 60.0, expire_uncollected_orders),
             Sweeper("customer-order-idempotency-keys", 600.0, prune_customer_order_keys),
+        ],
+        "notification": [
+            Sweeper("notification-dispatch", NOTIFICATION_DISPATCH_SECONDS, dispatch_notifications),
+            Sweeper("appointment-reminders", 60.0, send_reminders),
         ],
     }
     wanted = contexts or tuple(by_context)

@@ -100,6 +100,11 @@ def test_openapi_lists_every_route_with_bearer_security(api: Api) -> None:
         "/purchase-orders/{purchase_order_id}/ship",
         "/purchase-orders/{purchase_order_id}/deliver",
         "/purchase-orders/{purchase_order_id}/cancel",
+        "/notifications",
+        "/notifications/unread-count",
+        "/notifications/read",
+        "/notifications/preferences",
+        "/notifications/deliveries",
         "/health/live",
         "/health/ready",
     }

@@ -34,6 +34,7 @@ from runtimes.http.routes.inventory import (
     products_router,
     reservations_router,
 )
+from runtimes.http.routes.notifications import notifications_router
 from runtimes.http.routes.pets import pets_router
 from runtimes.http.routes.users import users_router
 from runtimes.http.routes.vendors import purchase_orders_router, vendors_router
@@ -60,6 +61,7 @@ def create_app(container: ApplicationContainer | None = None) -> Litestar:
 
     async def dispose_databases() -> None:
         await backbone.close()
+        await container.notification.channels().aclose()
         await container.databases().dispose()
 
     return Litestar(
@@ -78,6 +80,7 @@ def create_app(container: ApplicationContainer | None = None) -> Litestar:
             reservations_router(),
             vendors_router(),
             purchase_orders_router(),
+            notifications_router(),
             health_router(),
             metrics_handler(backbone),
         ],
