@@ -16,6 +16,7 @@ from cli.bookings import bookings_app
 from cli.clinics import clinics_app
 from cli.errors import EXIT_USAGE, fail, guarded
 from cli.events import events_app
+from cli.finance import finance_app
 from cli.inventory import inventory_app
 from cli.orders import orders_app
 from cli.session import run
@@ -50,6 +51,7 @@ app.add_typer(bookings_app, name="bookings")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(vendors_app, name="vendors")
 app.add_typer(orders_app, name="orders")
+app.add_typer(finance_app, name="finance")
 
 console = Console()
 

@@ -16,12 +16,9 @@ from sqlalchemy import Table
 from adapters.memory.auth import InMemoryAuthUnitOfWork, in_memory_auth_store
 from adapters.memory.booking import InMemoryBookingUnitOfWork, in_memory_booking_store
 from adapters.memory.clinic import InMemoryClinicUnitOfWork, in_memory_clinic_store
+from adapters.memory.finance import InMemoryFinanceUnitOfWork, in_memory_finance_store
 from adapters.memory.idempotency import InMemoryIdempotencyStore
 from adapters.memory.inventory import InMemoryInventoryUnitOfWork, in_memory_inventory_store
-from adapters.memory.notification import (
-    InMemoryNotificationUnitOfWork,
-    in_memory_notification_store,
-)
 from adapters.memory.unit_of_work import InMemoryStore
 from adapters.memory.vendor import InMemoryVendorUnitOfWork, in_memory_vendor_store
 from adapters.messaging.faults import FaultPoints
@@ -37,6 +34,7 @@ from adapters.sql.booking import tables as booking_tables
 from adapters.sql.booking.unit_of_work import SqlBookingUnitOfWork
 from adapters.sql.clinic.unit_of_work import SqlClinicUnitOfWork
 from adapters.sql.database import SqlDatabase
+from adapters.sql.finance.unit_of_work import SqlFinanceUnitOfWork
 from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.inventory import customer_order_tables
 from adapters.sql.inventory.unit_of_work import SqlInventoryUnitOfWork
@@ -50,6 +48,9 @@ from petpro_core.booking.ports import BookingUnitOfWork
 from petpro_core.booking.subscriptions import booking_subscription
 from petpro_core.clinic.handlers import ClinicDependencies, ClinicHandlers
 from petpro_core.clinic.ports import ClinicUnitOfWork
+from petpro_core.finance.handlers import FinanceDependencies, FinanceHandlers
+from petpro_core.finance.ports import FinanceUnitOfWork
+from petpro_core.finance.subscriptions import finance_subscription
 from petpro_core.inventory.customer_orders import (
     CustomerOrderDependencies,
     CustomerOrderHandlers,
@@ -57,10 +58,6 @@ from petpro_core.inventory.customer_orders import (
 from petpro_core.inventory.handlers import InventoryDependencies, InventoryHandlers
 from petpro_core.inventory.ports import InventoryUnitOfWork
 from petpro_core.inventory.subscriptions import inventory_subscription
-from petpro_core.notification.domain.deliveries import RetryPolicy
-from petpro_core.notification.handlers import NotificationDependencies, NotificationHandlers
-from petpro_core.notification.ports import NotificationUnitOfWork
-from petpro_core.notification.subscriptions import notification_subscription
 from petpro_core.shared.clock import Clock, SystemClock
 from petpro_core.shared.idempotency import IdempotencyStore
 from petpro_core.shared.messagebus import MessageBus
@@ -69,13 +66,13 @@ from petpro_core.vendor.handlers import VendorDependencies, VendorHandlers
 from petpro_core.vendor.ports import VendorUnitOfWork
 from petpro_core.vendor.subscriptions import vendor_subscription
 from runtimes.backbone import EventBackbone
+from runtimes.bridges.booking_payments import BookingPaymentRecords
 from runtimes.bridges.clinic_directory import ClinicContextDirectory
 from runtimes.bridges.pet_directory import AuthPetDirectory
 from runtimes.bridges.product_reservations import InventoryProductReservations
 from runtimes.bridges.staff_directory import AuthStaffDirectory
 from runtimes.databases import Databases
 from runtimes.keys import load_signing_key
-from runtimes.notification_channels import build_channels
 from runtimes.settings import Settings, StorageKind
 
 _UoW = TypeVar("_UoW")
@@ -91,6 +88,7 @@ _INVENTORY_STORES: _Stores[InventoryUnitOfWork] = (
     SqlInventoryUnitOfWork,
 )
 _VENDOR_STORES: _Stores[VendorUnitOfWork] = (InMemoryVendorUnitOfWork, SqlVendorUnitOfWork)
+_FINANCE_STORES: _Stores[FinanceUnitOfWork] = (InMemoryFinanceUnitOfWork, SqlFinanceUnitOfWork)
 
 
 def _unit_of_work(
@@ -279,41 +277,25 @@ class VendorContainer(containers.DeclarativeContainer):
     )
 
 
-def _notification_memory_unit_of_work(
-    memory_store: InMemoryStore,  # type: ignore[type-arg]
-) -> Callable[[], NotificationUnitOfWork]:
-    # Until the notification SQL adapter lands the notification context keeps its state in
-    # memory whatever the storage settings say.
-    return lambda: InMemoryNotificationUnitOfWork(memory_store)
-
-
-def _retry_policy(settings: Settings) -> RetryPolicy:
-    return RetryPolicy(
-        max_attempts=settings.notification_max_attempts,
-        base=timedelta(seconds=settings.notification_retry_base_seconds),
-        cap=timedelta(seconds=settings.notification_retry_cap_seconds),
-    )
-
-
-class NotificationContainer(containers.DeclarativeContainer):
+class FinanceContainer(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     clock: providers.Dependency[Clock] = providers.Dependency()
     databases = providers.Dependency(instance_of=Databases)
+    # A callable returning the application's bus: reconciliation asks booking through it.
+    bus: providers.Dependency[Callable[[], MessageBus]] = providers.Dependency()
 
-    memory_store = providers.Singleton(in_memory_notification_store)
-    unit_of_work = providers.Singleton(_notification_memory_unit_of_work, memory_store)
-    # Writes recipients, deliveries, inbox messages and reminders; never sends.
-    subscription = providers.Singleton(notification_subscription, unit_of_work, clock)
-    # E-mail, SMS and push (logging adapters when not configured); closed on shutdown.
-    channels = providers.Singleton(build_channels, settings)
+    memory_store = providers.Singleton(in_memory_finance_store)
+    unit_of_work = providers.Singleton(
+        _unit_of_work, "finance", _FINANCE_STORES, settings, databases, memory_store
+    )
+    subscription = providers.Singleton(finance_subscription, unit_of_work, clock)
     handlers = providers.Singleton(
-        NotificationHandlers,
+        FinanceHandlers,
         providers.Factory(
-            NotificationDependencies,
+            FinanceDependencies,
             uow=unit_of_work,
+            payments=providers.Singleton(BookingPaymentRecords, bus),
             clock=clock,
-            channels=channels,
-            retry=providers.Factory(_retry_policy, settings),
         ),
     )
 
@@ -326,7 +308,7 @@ def _build_bus(
     *,
     customer_orders: CustomerOrderHandlers | None = None,
     vendor: VendorHandlers | None = None,
-    notification: NotificationHandlers | None = None,
+    finance: FinanceHandlers | None = None,
 ) -> MessageBus:
     bus = MessageBus()
     auth.register(bus)
@@ -337,8 +319,8 @@ def _build_bus(
     clinic.register(bus)
     if vendor is not None:
         vendor.register(bus)
-    if notification is not None:
-        notification.register(bus)
+    if finance is not None:
+        finance.register(bus)
     return bus
 
 
@@ -384,8 +366,12 @@ class ApplicationContainer(containers.DeclarativeContainer):
         databases=databases,
         bus=providers.Callable(_bus_of, __self__),
     )
-    notification = providers.Container(
-        NotificationContainer, settings=settings, clock=clock, databases=databases
+    finance = providers.Container(
+        FinanceContainer,
+        settings=settings,
+        clock=clock,
+        databases=databases,
+        bus=providers.Callable(_bus_of, __self__),
     )
 
     bus = providers.Singleton(
@@ -396,7 +382,7 @@ class ApplicationContainer(containers.DeclarativeContainer):
         inventory.handlers,
         customer_orders=inventory.customer_orders,
         vendor=vendor.handlers,
-        notification=notification.handlers,
+        finance=finance.handlers,
     )
     backbone = providers.Singleton(
         EventBackbone,
@@ -408,14 +394,14 @@ class ApplicationContainer(containers.DeclarativeContainer):
             clinic=clinic.memory_store,
             inventory=inventory.memory_store,
             vendor=vendor.memory_store,
-            notification=notification.memory_store,
+            finance=finance.memory_store,
         ),
         subscriptions=providers.Dict(
             booking=booking.subscription,
             auth=auth.subscription,
             vendor=vendor.subscription,
+            finance=finance.subscription,
             inventory=inventory.subscription,
-            notification=notification.subscription,
         ),
         faults=faults,
     )

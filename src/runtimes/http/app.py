@@ -27,6 +27,7 @@ from runtimes.http.routes.customer_orders import (
     customer_orders_router,
     location_customer_orders_router,
 )
+from runtimes.http.routes.finance import finance_router
 from runtimes.http.routes.health import health_router
 from runtimes.http.routes.inventory import (
     categories_router,
@@ -34,7 +35,6 @@ from runtimes.http.routes.inventory import (
     products_router,
     reservations_router,
 )
-from runtimes.http.routes.notifications import notifications_router
 from runtimes.http.routes.pets import pets_router
 from runtimes.http.routes.users import users_router
 from runtimes.http.routes.vendors import purchase_orders_router, vendors_router
@@ -61,7 +61,6 @@ def create_app(container: ApplicationContainer | None = None) -> Litestar:
 
     async def dispose_databases() -> None:
         await backbone.close()
-        await container.notification.channels().aclose()
         await container.databases().dispose()
 
     return Litestar(
@@ -80,7 +79,7 @@ def create_app(container: ApplicationContainer | None = None) -> Litestar:
             reservations_router(),
             vendors_router(),
             purchase_orders_router(),
-            notifications_router(),
+            finance_router(),
             health_router(),
             metrics_handler(backbone),
         ],
