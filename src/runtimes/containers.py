@@ -19,6 +19,10 @@ from adapters.memory.clinic import InMemoryClinicUnitOfWork, in_memory_clinic_st
 from adapters.memory.finance import InMemoryFinanceUnitOfWork, in_memory_finance_store
 from adapters.memory.idempotency import InMemoryIdempotencyStore
 from adapters.memory.inventory import InMemoryInventoryUnitOfWork, in_memory_inventory_store
+from adapters.memory.notification import (
+    InMemoryNotificationUnitOfWork,
+    in_memory_notification_store,
+)
 from adapters.memory.unit_of_work import InMemoryStore
 from adapters.memory.vendor import InMemoryVendorUnitOfWork, in_memory_vendor_store
 from adapters.messaging.faults import FaultPoints
@@ -58,6 +62,10 @@ from petpro_core.inventory.customer_orders import (
 from petpro_core.inventory.handlers import InventoryDependencies, InventoryHandlers
 from petpro_core.inventory.ports import InventoryUnitOfWork
 from petpro_core.inventory.subscriptions import inventory_subscription
+from petpro_core.notification.domain.deliveries import RetryPolicy
+from petpro_core.notification.handlers import NotificationDependencies, NotificationHandlers
+from petpro_core.notification.ports import NotificationUnitOfWork
+from petpro_core.notification.subscriptions import notification_subscription
 from petpro_core.shared.clock import Clock, SystemClock
 from petpro_core.shared.idempotency import IdempotencyStore
 from petpro_core.shared.messagebus import MessageBus
@@ -73,6 +81,7 @@ from runtimes.bridges.product_reservations import InventoryProductReservations
 from runtimes.bridges.staff_directory import AuthStaffDirectory
 from runtimes.databases import Databases
 from runtimes.keys import load_signing_key
+from runtimes.notification_channels import build_channels
 from runtimes.settings import Settings, StorageKind
 
 _UoW = TypeVar("_UoW")
@@ -300,6 +309,45 @@ class FinanceContainer(containers.DeclarativeContainer):
     )
 
 
+def _notification_memory_unit_of_work(
+    memory_store: InMemoryStore,  # type: ignore[type-arg]
+) -> Callable[[], NotificationUnitOfWork]:
+    # Until the notification SQL adapter lands the notification context keeps its state in
+    # memory whatever the storage settings say.
+    return lambda: InMemoryNotificationUnitOfWork(memory_store)
+
+
+def _retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        max_attempts=settings.notification_max_attempts,
+        base=timedelta(seconds=settings.notification_retry_base_seconds),
+        cap=timedelta(seconds=settings.notification_retry_cap_seconds),
+    )
+
+
+class NotificationContainer(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    clock: providers.Dependency[Clock] = providers.Dependency()
+    databases = providers.Dependency(instance_of=Databases)
+
+    memory_store = providers.Singleton(in_memory_notification_store)
+    unit_of_work = providers.Singleton(_notification_memory_unit_of_work, memory_store)
+    # Writes recipients, deliveries, inbox messages and reminders; never sends.
+    subscription = providers.Singleton(notification_subscription, unit_of_work, clock)
+    # E-mail, SMS and push (logging adapters when not configured); closed on shutdown.
+    channels = providers.Singleton(build_channels, settings)
+    handlers = providers.Singleton(
+        NotificationHandlers,
+        providers.Factory(
+            NotificationDependencies,
+            uow=unit_of_work,
+            clock=clock,
+            channels=channels,
+            retry=providers.Factory(_retry_policy, settings),
+        ),
+    )
+
+
 def _build_bus(
     auth: AuthHandlers,
     booking: BookingHandlers,
@@ -308,6 +356,7 @@ def _build_bus(
     *,
     customer_orders: CustomerOrderHandlers | None = None,
     vendor: VendorHandlers | None = None,
+    notification: NotificationHandlers | None = None,
     finance: FinanceHandlers | None = None,
 ) -> MessageBus:
     bus = MessageBus()
@@ -319,6 +368,8 @@ def _build_bus(
     clinic.register(bus)
     if vendor is not None:
         vendor.register(bus)
+    if notification is not None:
+        notification.register(bus)
     if finance is not None:
         finance.register(bus)
     return bus
@@ -366,6 +417,9 @@ class ApplicationContainer(containers.DeclarativeContainer):
         databases=databases,
         bus=providers.Callable(_bus_of, __self__),
     )
+    notification = providers.Container(
+        NotificationContainer, settings=settings, clock=clock, databases=databases
+    )
     finance = providers.Container(
         FinanceContainer,
         settings=settings,
@@ -382,6 +436,7 @@ class ApplicationContainer(containers.DeclarativeContainer):
         inventory.handlers,
         customer_orders=inventory.customer_orders,
         vendor=vendor.handlers,
+        notification=notification.handlers,
         finance=finance.handlers,
     )
     backbone = providers.Singleton(
@@ -394,14 +449,16 @@ class ApplicationContainer(containers.DeclarativeContainer):
             clinic=clinic.memory_store,
             inventory=inventory.memory_store,
             vendor=vendor.memory_store,
+            notification=notification.memory_store,
             finance=finance.memory_store,
         ),
         subscriptions=providers.Dict(
             booking=booking.subscription,
             auth=auth.subscription,
             vendor=vendor.subscription,
-            finance=finance.subscription,
             inventory=inventory.subscription,
+            notification=notification.subscription,
+            finance=finance.subscription,
         ),
         faults=faults,
     )

@@ -6,16 +6,19 @@ errors as problem+json; appointment reminders; the admins' delivery log."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from adapters.sql.database import sqlite_url_in
 from petpro_core.notification.commands import DispatchDueDeliveries, SendDueReminders
 from tests.e2e.conftest import Api, ApiFactory, assert_problem, bearer
 from tests.support.clinic_http import BookableClinic, Person, bookable_clinic, ok, owner_with_pet
-from tests.support.restock import backbone_settled, eventually, redeliver_everything
+from tests.support.restock import backbone_settled, eventually, redeliver_everything, requeue_all
 from tests.support.smtp import SmtpTestServer, running_smtp_server
 
 DEADLINE = 10.0
@@ -332,3 +335,60 @@ def test_a_reminder_comes_a_day_before_and_not_for_a_cancelled_booking(api: Api)
     assert api.execute(SendDueReminders()) == 0
     owner = _logged_in_again(api, "hana@example.com", owner)
     assert len([k for k in _kinds(api, owner) if k == "booking.reminder"]) == 1
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        data_dir = tmp_path / "data"
+        shutil.copytree(request.getfixturevalue("_sqlite_template"), data_dir)
+        return sqlite_url_in(data_dir)
+    url: str = request.getfixturevalue("clean_postgres_url")
+    return url
+
+
+def test_on_a_database_the_confirmation_is_written_once_and_mailed_once(
+    make_api: ApiFactory, smtp: SmtpTestServer, database_url: str
+) -> None:
+    api = make_api(
+        database_url=database_url, smtp_host=smtp.host, smtp_port=smtp.port, smtp_security="none"
+    )
+    clinic = bookable_clinic(api, vets=1)
+    owner, pet_id = _japanese_owner(api)
+    _settled(api)
+    _book(api, clinic, owner, pet_id, FRIDAY)
+    _settled(api)
+    assert _kinds(api, owner) == ["booking.confirmed", "payment.processed"]
+    assert _unread(api, owner) == 2
+
+    api.execute(DispatchDueDeliveries())
+    mails = smtp.wait_for(2, timeout=DEADLINE)
+    assert "ご予約が確定しました" in {str(m["Subject"]) for m in mails}
+
+    # Replayed from the outboxes: the same delivery ids, nothing new stored or sent.
+    assert api.client.blocking_portal.call(requeue_all, api) > 0
+    _settled(api)
+    assert api.execute(DispatchDueDeliveries()) == 0
+    assert _inbox(api, owner)["total"] == 2 and len(smtp.messages) == 2
+    changed = ok(api.client.post("/notifications/read", json={"all": True}, headers=owner.headers))
+    assert changed["changed"] == 2 and _unread(api, owner) == 0
+    saved = ok(
+        api.client.put(
+            "/notifications/preferences",
+            json={"channels": {"payments": ["in_app"]}, "expected_version": 0},
+            headers=owner.headers,
+        )
+    )
+    assert saved["version"] == 1
+    stale = api.client.put(
+        "/notifications/preferences", json={"expected_version": 0}, headers=owner.headers
+    )
+    assert_problem(stale, 409, "concurrent-update")
+    log = ok(
+        api.client.get(
+            "/notifications/deliveries",
+            params={"recipient_id": owner.user_id, "status": "sent"},
+            headers=clinic.admin.headers,
+        )
+    )
+    assert log["total"] == 4  # two messages, in-app and e-mail each

@@ -107,6 +107,11 @@ def test_openapi_lists_every_route_with_bearer_security(api: Api) -> None:
         "/finance/transactions",
         "/finance/transactions/{transaction_id}",
         "/finance/transactions/{transaction_id}/reversal",
+        "/notifications",
+        "/notifications/unread-count",
+        "/notifications/read",
+        "/notifications/preferences",
+        "/notifications/deliveries",
         "/health/live",
         "/health/ready",
     }

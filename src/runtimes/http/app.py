@@ -35,6 +35,7 @@ from runtimes.http.routes.inventory import (
     products_router,
     reservations_router,
 )
+from runtimes.http.routes.notifications import notifications_router
 from runtimes.http.routes.pets import pets_router
 from runtimes.http.routes.users import users_router
 from runtimes.http.routes.vendors import purchase_orders_router, vendors_router
@@ -61,6 +62,7 @@ def create_app(container: ApplicationContainer | None = None) -> Litestar:
 
     async def dispose_databases() -> None:
         await backbone.close()
+        await container.notification.channels().aclose()
         await container.databases().dispose()
 
     return Litestar(
@@ -80,6 +82,7 @@ def create_app(container: ApplicationContainer | None = None) -> Litestar:
             vendors_router(),
             purchase_orders_router(),
             finance_router(),
+            notifications_router(),
             health_router(),
             metrics_handler(backbone),
         ],
