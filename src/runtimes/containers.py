@@ -42,6 +42,7 @@ from adapters.sql.finance.unit_of_work import SqlFinanceUnitOfWork
 from adapters.sql.idempotency import SqlIdempotencyStore
 from adapters.sql.inventory import customer_order_tables
 from adapters.sql.inventory.unit_of_work import SqlInventoryUnitOfWork
+from adapters.sql.notification.unit_of_work import SqlNotificationUnitOfWork
 from adapters.sql.vendor.unit_of_work import SqlVendorUnitOfWork
 from petpro_core.auth.domain.throttling import ThrottleRule
 from petpro_core.auth.handlers import AuthDependencies, AuthHandlers, AuthRules
@@ -97,6 +98,10 @@ _INVENTORY_STORES: _Stores[InventoryUnitOfWork] = (
     SqlInventoryUnitOfWork,
 )
 _VENDOR_STORES: _Stores[VendorUnitOfWork] = (InMemoryVendorUnitOfWork, SqlVendorUnitOfWork)
+_NOTIFICATION_STORES: _Stores[NotificationUnitOfWork] = (
+    InMemoryNotificationUnitOfWork,
+    SqlNotificationUnitOfWork,
+)
 _FINANCE_STORES: _Stores[FinanceUnitOfWork] = (InMemoryFinanceUnitOfWork, SqlFinanceUnitOfWork)
 
 
@@ -309,14 +314,6 @@ class FinanceContainer(containers.DeclarativeContainer):
     )
 
 
-def _notification_memory_unit_of_work(
-    memory_store: InMemoryStore,  # type: ignore[type-arg]
-) -> Callable[[], NotificationUnitOfWork]:
-    # Until the notification SQL adapter lands the notification context keeps its state in
-    # memory whatever the storage settings say.
-    return lambda: InMemoryNotificationUnitOfWork(memory_store)
-
-
 def _retry_policy(settings: Settings) -> RetryPolicy:
     return RetryPolicy(
         max_attempts=settings.notification_max_attempts,
@@ -331,7 +328,9 @@ class NotificationContainer(containers.DeclarativeContainer):
     databases = providers.Dependency(instance_of=Databases)
 
     memory_store = providers.Singleton(in_memory_notification_store)
-    unit_of_work = providers.Singleton(_notification_memory_unit_of_work, memory_store)
+    unit_of_work = providers.Singleton(
+        _unit_of_work, "notification", _NOTIFICATION_STORES, settings, databases, memory_store
+    )
     # Writes recipients, deliveries, inbox messages and reminders; never sends.
     subscription = providers.Singleton(notification_subscription, unit_of_work, clock)
     # E-mail, SMS and push (logging adapters when not configured); closed on shutdown.
