@@ -207,6 +207,7 @@ async def test_the_consumer_and_handlers_agree_on_every_store(harness: FinanceHa
     harness.payments.add(payment, refunded=eur("30.00"))
     trial = await harness.execute(GetTrialBalance(actor=ADMIN))
     assert trial.balanced and trial.totals == {"EUR": Decimal("0.00")}
+    assert trial.transactions == 5  # charge, owed refund, refund, two deliveries
     balances = {row.account: row.balance for row in trial.accounts}
     assert balances[payables(VENDOR)] == Decimal("-100.00")
     report = await harness.execute(GetFinanceReport(actor=ADMIN, start=DAY, end=DAY))

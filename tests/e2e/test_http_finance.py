@@ -96,6 +96,7 @@ def test_reports_balances_reversals_and_reconciliation_over_http(api: Api) -> No
 
     trial = ok(api.client.get("/finance/trial-balance", headers=admin))
     assert trial["balanced"] is True and trial["totals"] == {"EUR": "0.00"}
+    assert trial["transactions"] == 3
     assert {a["account"]: a["balance"] for a in trial["accounts"]}["payments_clearing"] == "0.00"
 
     listed = ok(api.client.get(f"/finance/transactions?from={DAY}&to={DAY}", headers=admin))

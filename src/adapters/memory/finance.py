@@ -76,6 +76,9 @@ class InMemoryLedger:
         self._state.transactions[transaction.transaction_id] = transaction
         return True
 
+    async def count(self) -> int:
+        return len(self._state.transactions)
+
     async def reversal_of(self, transaction_id: UUID) -> Transaction | None:
         reversal = self._state.reversals.get(transaction_id)
         return None if reversal is None else self._state.transactions[reversal]

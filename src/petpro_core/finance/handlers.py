@@ -104,7 +104,7 @@ class FinanceHandlers:
     async def trial_balance(self, cmd: GetTrialBalance) -> TrialBalance:
         _admin(cmd.actor, "see the trial balance")
         async with self._deps.uow() as uow:
-            return TrialBalance(tuple(await uow.ledger.balances()))
+            return TrialBalance(tuple(await uow.ledger.balances()), await uow.ledger.count())
 
     async def reconcile(self, cmd: ReconcilePayments) -> Reconciliation:
         _admin(cmd.actor, "reconcile payments")

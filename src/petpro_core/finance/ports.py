@@ -35,6 +35,10 @@ class Ledger(Protocol):
 
     async def reversal_of(self, transaction_id: UUID) -> Transaction | None: ...
 
+    async def count(self) -> int:
+        """How many transactions (reversals included) the ledger holds."""
+        ...
+
     async def transactions(self, start: datetime, end: datetime, limit: int) -> list[Transaction]:
         """Transactions dated in [start, end), oldest first (then by id), at most `limit`."""
         ...

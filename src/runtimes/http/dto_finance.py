@@ -111,6 +111,7 @@ class TrialBalanceResponse(BaseModel):
     accounts: list[BalanceRow]
     totals: dict[str, str] = Field(description="Per currency: always 0.")
     balanced: bool
+    transactions: int = Field(description="How many transactions the ledger holds.")
 
     @classmethod
     def of(cls, trial: TrialBalance) -> TrialBalanceResponse:
@@ -127,6 +128,7 @@ class TrialBalanceResponse(BaseModel):
             ],
             totals={currency: str(total) for currency, total in trial.totals.items()},
             balanced=trial.balanced,
+            transactions=trial.transactions,
         )
 
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, Table, and_, or_, select, update
+from sqlalchemy import Row, Table, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -136,6 +136,10 @@ class SqlLedger(_SqlRepository):
             ],
         )
         return True
+
+    async def count(self) -> int:
+        total = await self.connection.scalar(select(func.count()).select_from(transactions))
+        return int(total or 0)
 
     async def reversal_of(self, transaction_id: UUID) -> Transaction | None:
         found = await self._load(

@@ -188,6 +188,7 @@ class AccountBalance:
 @dataclass(frozen=True, slots=True)
 class TrialBalance:
     accounts: tuple[AccountBalance, ...]
+    transactions: int = 0  # how many transactions the ledger holds
 
     @property
     def totals(self) -> dict[str, Decimal]:
