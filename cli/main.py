@@ -18,6 +18,7 @@ from cli.errors import EXIT_USAGE, fail, guarded
 from cli.events import events_app
 from cli.finance import finance_app
 from cli.inventory import inventory_app
+from cli.notifications import notifications_app
 from cli.orders import orders_app
 from cli.session import run
 from cli.vendors import vendors_app
@@ -51,6 +52,7 @@ app.add_typer(bookings_app, name="bookings")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(vendors_app, name="vendors")
 app.add_typer(orders_app, name="orders")
+app.add_typer(notifications_app, name="notifications")
 app.add_typer(finance_app, name="finance")
 
 console = Console()
