@@ -250,7 +250,7 @@ async def test_the_report_sums_revenue_refunds_sales_and_payables(harness: Finan
         (DAY, LOCATION, eur("30.00"))
     ]
     assert [(p.vendor_id, p.vendor_name, p.delivered, p.owed) for p in report.payables] == [
-        (VENDOR, None, eur("80.00"), eur("80.00"))
+        (VENDOR, "Acme", eur("80.00"), eur("80.00"))
     ]
     # The first day alone: what was delivered then, and what was owed at its end.
     first: FinanceReport = await harness.execute(GetFinanceReport(actor=ADMIN, start=DAY, end=DAY))

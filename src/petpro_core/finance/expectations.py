@@ -28,7 +28,15 @@ EXPECTED_FIELDS: Mapping[str, frozenset[str]] = MappingProxyType(
             {"payment_id", "booking_id", "clinic_id", "amount", "occurred_at"}
         ),
         "order.created": frozenset(
-            {"purchase_order_id", "vendor_id", "quantity", "unit_cost", "total_cost", "occurred_at"}
+            {
+                "purchase_order_id",
+                "vendor_id",
+                "vendor_name",
+                "quantity",
+                "unit_cost",
+                "total_cost",
+                "occurred_at",
+            }
         ),
         "order.delivered": frozenset(
             {"purchase_order_id", "vendor_id", "quantity_delivered", "total_cost", "occurred_at"}

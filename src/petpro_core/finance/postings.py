@@ -67,11 +67,14 @@ async def keep_clinic_name(event: ClinicSnapshot, uow: FinanceUnitOfWork) -> Non
     await uow.names.keep(CLINIC, event.clinic_id, event.name, event.event_id)
 
 
-async def commitment(event: OrderCreated | OrderCancelled, uow: FinanceUnitOfWork) -> None:
-    """A purchase order placed or cancelled is a commitment, not a ledger entry: nothing to
-    post (what was delivered before a cancellation stays payable). Vendor names would come
-    from order.created, but finance's expectations do not list `vendor_name`, so reports
-    show vendors by id."""
+async def keep_vendor_name(event: OrderCreated, uow: FinanceUnitOfWork) -> None:
+    """A purchase order placed is a commitment, not a ledger entry: nothing to post. It names
+    the vendor, for the payables report."""
+    await uow.names.keep(VENDOR, event.vendor_id, event.vendor_name, event.event_id)
+
+
+async def commitment_released(event: OrderCancelled, uow: FinanceUnitOfWork) -> None:
+    """A cancelled purchase order posts nothing: what was delivered before stays payable."""
 
 
 def posting_handlers(clock: Clock) -> dict[type[Event], Handler]:
@@ -83,6 +86,6 @@ def posting_handlers(clock: Clock) -> dict[type[Event], Handler]:
         CustomerOrderFulfilled: _posting(rules.customer_order_fulfilled, clock),
         CustomerOrderCancelled: _posting(rules.customer_order_cancelled, clock),
         OrderDelivered: _delivery(clock),
-        OrderCreated: commitment,
-        OrderCancelled: commitment,
+        OrderCreated: keep_vendor_name,
+        OrderCancelled: commitment_released,
     }
