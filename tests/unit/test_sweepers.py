@@ -56,7 +56,9 @@ async def test_contexts_contribute_their_jobs() -> None:
         "uncollected-customer-orders",
         "customer-order-idempotency-keys",
     ]
-    assert names == {"booking-sagas", "idempotency-keys", *inventory}
+    notification = ["notification-dispatch", "appointment-reminders"]
+    assert names == {"booking-sagas", "idempotency-keys", *inventory, *notification}
+    assert [s.name for s in application_sweepers(container, ["notification"])] == notification
     assert [s.name for s in application_sweepers(container, ["inventory"])] == inventory
     assert application_sweepers(container, ["auth"]) == []
     # The jobs run against the memory stores: nothing is due.
