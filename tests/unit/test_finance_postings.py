@@ -5,6 +5,7 @@ trial balance, reports and reconciliation; driven through the subscription and t
 from __future__ import annotations
 
 import random
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -70,8 +71,12 @@ PURCHASE_ORDER = UUID("00000000-0000-4000-8000-0000000000a1")
 
 
 @pytest.fixture
-def harness() -> FinanceHarness:
-    return FinanceHarness()
+async def harness() -> AsyncIterator[FinanceHarness]:
+    """A fresh ledger, which must sum to zero (per currency) once the test is done."""
+    finance = FinanceHarness()
+    yield finance
+    trial = await finance.execute(GetTrialBalance(actor=ADMIN))
+    assert trial.balanced and all(total == 0 for total in trial.totals.values()), trial.totals
 
 
 def business() -> list[Event]:
