@@ -33,6 +33,7 @@ from petpro_core.shared.ids import new_id
 from petpro_core.shared.messagebus import MessageBus
 from petpro_core.shared.money import Money
 from petpro_core.shared.subscriptions import Subscription
+from tests.support.consuming import deliver_batches
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ADMIN = Actor(user_id=UUID(int=1), roles=frozenset({"admin"}))
@@ -100,24 +101,8 @@ class FinanceHarness:
         return await self.bus.execute(command)
 
     async def deliver(self, *batches: Sequence[Event]) -> list[UUID]:
-        """Each batch in one unit of work, as the consumer does: claim the inbox rows, run
-        the handlers of the new events, commit. Answers the ids handled."""
-        handled: list[UUID] = []
-        for batch in batches:
-            async with self.subscription.unit_of_work() as uow:
-                new_ids = await uow.inbox.claim(
-                    self.subscription.consumer, [event.event_id for event in batch]
-                )
-                for event in batch:
-                    if event.event_id not in new_ids:
-                        continue
-                    new_ids.discard(event.event_id)
-                    handler = self.subscription.handler_for(event)
-                    assert handler is not None, f"finance does not handle {event.NAME}"
-                    await handler(event, uow)
-                    handled.append(event.event_id)
-                await uow.commit()
-        return handled
+        """Each batch in one unit of work, as the consumer does (see `deliver_batches`)."""
+        return await deliver_batches(self.subscription, *batches)
 
     async def post_each(self, *events: Event) -> None:
         """Every event in its own batch."""

@@ -31,6 +31,7 @@ from petpro_core.vendor.domain.vendors import Vendor
 from petpro_core.vendor.handlers import VendorDependencies, VendorHandlers
 from petpro_core.vendor.ports import VendorUnitOfWorkFactory
 from petpro_core.vendor.subscriptions import vendor_subscription
+from tests.support.consuming import deliver_batches
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ADMIN = Actor(user_id=UUID(int=1), roles=frozenset({"admin"}))
@@ -68,24 +69,8 @@ class VendorHarness:
         return await self.bus.execute(command)
 
     async def deliver(self, *batches: Sequence[Event]) -> list[UUID]:
-        """Each batch in one unit of work, as the consumer does: claim the inbox rows, run
-        the handlers of the new events, commit. Answers the ids handled."""
-        handled: list[UUID] = []
-        for batch in batches:
-            async with self.subscription.unit_of_work() as uow:
-                new_ids = await uow.inbox.claim(
-                    self.subscription.consumer, [event.event_id for event in batch]
-                )
-                for event in batch:
-                    if event.event_id not in new_ids:
-                        continue
-                    new_ids.discard(event.event_id)
-                    handler = self.subscription.handler_for(event)
-                    assert handler is not None, f"vendor does not handle {event.NAME}"
-                    await handler(event, uow)
-                    handled.append(event.event_id)
-                await uow.commit()
-        return handled
+        """Each batch in one unit of work, as the consumer does (see `deliver_batches`)."""
+        return await deliver_batches(self.subscription, *batches)
 
     def outbox(self) -> list[Event]:
         assert self.store is not None
