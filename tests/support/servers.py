@@ -127,17 +127,35 @@ def fresh_postgres_database(server_url: str | None = None) -> Iterator[str]:
 
 
 def truncate_context_tables(url: str, schemas: tuple[str, ...]) -> None:
-    """Empty every table of the given schemas except Alembic's version table."""
+    """Empty every table of the given schemas except Alembic's version table, and restart
+    their sequences.
+
+    DELETE rather than TRUNCATE: on tables of a few rows it is about ten times faster (no new
+    files per table), and this runs before every PostgreSQL test. Triggers (foreign keys, the
+    ledger's refusal of deletes) are off for it under `session_replication_role = replica`."""
     import psycopg
     from psycopg import sql
 
+    emptying = sql.SQL(
+        """
+        DO $$
+        DECLARE item record;
+        BEGIN
+          SET LOCAL session_replication_role = replica;
+          FOR item IN
+            SELECT n.nspname, c.relname, c.relkind FROM pg_class c
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = ANY({schemas}) AND c.relkind IN ('r', 'S')
+              AND c.relname <> 'alembic_version'
+          LOOP
+            IF item.relkind = 'r' THEN
+              EXECUTE format('DELETE FROM %I.%I', item.nspname, item.relname);
+            ELSE
+              EXECUTE format('ALTER SEQUENCE %I.%I RESTART', item.nspname, item.relname);
+            END IF;
+          END LOOP;
+        END $$
+        """
+    ).format(schemas=sql.Literal(list(schemas)))
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT table_schema, table_name FROM information_schema.tables"
-            " WHERE table_schema = ANY(%s) AND table_type = 'BASE TABLE'"
-            " AND table_name <> 'alembic_version'",
-            (list(schemas),),
-        ).fetchall()
-        if rows:
-            tables = sql.SQL(", ").join(sql.Identifier(schema, table) for schema, table in rows)
-            conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY").format(tables))
+        conn.execute(emptying)
