@@ -180,6 +180,7 @@ async def test_preferences_round_trip_absent_and_empty_categories(uow: UnitOfWor
         channels={
             Category.APPOINTMENTS: frozenset({Channel.IN_APP, Channel.SMS, Channel.PUSH}),
             Category.STOCK: frozenset(),  # present and empty: everything off
+            Category.RECEIPTS: frozenset({Channel.EMAIL}),  # opt-in, turned on
         },
         quiet_hours=QuietHours(starts=time(22, 0), ends=time(7, 30), time_zone="Asia/Tokyo"),
         sms_number="+819012345678",
@@ -194,14 +195,19 @@ async def test_preferences_round_trip_absent_and_empty_categories(uow: UnitOfWor
         stored = await unit.preferences.get(user)
         assert stored == saved
         assert stored is not None
-        assert set(stored.channels) == {Category.APPOINTMENTS, Category.STOCK}
+        assert set(stored.channels) == {Category.APPOINTMENTS, Category.STOCK, Category.RECEIPTS}
         assert stored.channels[Category.STOCK] == frozenset()
         assert stored.channels_for(Category.STOCK) == frozenset()
+        assert stored.channels_for(Category.RECEIPTS) == {Channel.EMAIL}
+        # Absent: the category's default (in-app and e-mail; none for opt-in receipts).
         assert stored.channels_for(Category.PAYMENTS) == {Channel.IN_APP, Channel.EMAIL}
         assert await unit.preferences.get_many([user, new_id()]) == {user: saved}
         plain = Preferences(user_id=new_id(), version=1)
         await unit.preferences.save(plain)
-        assert await unit.preferences.get(plain.user_id) == plain
+        read = await unit.preferences.get(plain.user_id)
+        assert read == plain and read is not None and read.channels == {}
+        assert read.channels_for(Category.RECEIPTS) == frozenset()
+        assert read.channels_for(Category.SHOP) == {Channel.IN_APP, Channel.EMAIL}
 
 
 async def test_preferences_saves_are_guarded_by_the_version(uow: UnitOfWorkFactory) -> None:

@@ -91,36 +91,37 @@ def test_a_japanese_owner_is_told_in_japanese_in_the_inbox_and_by_email(
     booking = _book(api, clinic, owner, pet_id, FRIDAY)
     _settled(api)
 
+    # By default exactly one in-app message: the confirmation, which states what was paid
+    # (receipts are opt-in).
     inbox = _inbox(api, owner)
-    assert sorted(m["kind"] for m in inbox["items"]) == ["booking.confirmed", "payment.processed"]
-    [confirmed] = [m for m in inbox["items"] if m["kind"] == "booking.confirmed"]
+    [confirmed] = inbox["items"]
+    assert confirmed["kind"] == "booking.confirmed" and inbox["total"] == 1
     assert confirmed["subject"] == "ご予約が確定しました"
     assert confirmed["category"] == "appointments" and confirmed["read_at"] is None
     assert "Shibuya Animal Clinic" in confirmed["body"]
     assert "2026年1月2日(金) 09:30 (UTC+09:00)" in confirmed["body"]
+    assert "お支払い金額: 6,600円" in confirmed["body"]
     assert booking["id"][-8:].upper() in confirmed["body"]
-    assert _unread(api, owner) == 2
+    assert _unread(api, owner) == 1
     # The vet hears of the booking held for them, in English, in the inbox only.
     [held] = _inbox(api, clinic.vets[0])["items"]
     assert held["kind"] == "booking.created" and held["subject"].startswith("New booking held")
 
     # The e-mails leave when the dispatcher runs (this pass, or the in-process sweeper's).
     api.execute(DispatchDueDeliveries())
-    mails = smtp.wait_for(2, timeout=DEADLINE)
-    assert sorted(str(m["Subject"]) for m in mails) == sorted(
-        ["ご予約が確定しました", "お支払いを受け付けました（6,600円）"]  # noqa: RUF001
-    )
-    assert {m["To"].addresses[0].addr_spec for m in mails} == {"hana@example.com"}
-    confirmation = next(m for m in mails if str(m["Subject"]) == "ご予約が確定しました")
+    [confirmation] = smtp.wait_for(1, timeout=DEADLINE)
+    assert str(confirmation["Subject"]) == "ご予約が確定しました"
+    assert confirmation["To"].addresses[0].addr_spec == "hana@example.com"
     text = confirmation.get_content()
     assert "Shibuya Animal Clinic" in text and "確定しました" in text
+    assert "お支払い金額: 6,600円" in text
 
     # Every event delivered twice more: no second inbox message, no second e-mail.
     assert redeliver_everything(api) > 0
     _settled(api)
     assert api.execute(DispatchDueDeliveries()) == 0
-    assert _inbox(api, owner)["total"] == 2
-    assert len(smtp.messages) == 2
+    assert _inbox(api, owner)["total"] == 1
+    assert len(smtp.messages) == 1
 
     log = ok(
         api.client.get(
@@ -129,9 +130,9 @@ def test_a_japanese_owner_is_told_in_japanese_in_the_inbox_and_by_email(
             headers=clinic.admin.headers,
         )
     )
-    assert log["total"] == 2
-    assert {(d["status"], d["attempts"], d["address"]) for d in log["items"]} == {
-        ("sent", 1, "hana@example.com")
+    assert log["total"] == 1  # every e-mail delivery to the owner, whatever its status
+    assert {(d["kind"], d["status"], d["attempts"], d["address"]) for d in log["items"]} == {
+        ("booking.confirmed", "sent", 1, "hana@example.com")
     }
     assert {d["language"] for d in log["items"]} == {"ja"}
     by_source = ok(
@@ -147,12 +148,20 @@ def test_a_japanese_owner_is_told_in_japanese_in_the_inbox_and_by_email(
 def test_the_inbox_is_read_and_marked_by_its_owner_only(api: Api) -> None:
     clinic = bookable_clinic(api, vets=1)
     owner, pet_id = owner_with_pet(api, "ann@example.com")
+    # Receipts are opt-in: the owner turns them on in the inbox, so a booking makes two.
+    receipts = api.client.put(
+        "/notifications/preferences",
+        json={"channels": {"receipts": ["in_app"]}},
+        headers=owner.headers,
+    )
+    assert ok(receipts)["channels"]["receipts"] == ["in_app"]
     _book(api, clinic, owner, pet_id, FRIDAY)
     _settled(api)
     messages = _inbox(api, owner)["items"]
     assert [m["subject"] for m in messages if m["kind"] == "booking.confirmed"] == [
         "Your booking is confirmed"
     ]
+    assert sorted(m["kind"] for m in messages) == ["booking.confirmed", "payment.processed"]
     assert len(messages) == 2 and _unread(api, owner) == 2
 
     first = messages[0]["id"]
@@ -198,10 +207,13 @@ def test_preferences_round_trip_and_refuse_bad_input(api: Api) -> None:
     defaults = ok(api.client.get("/notifications/preferences", headers=owner))
     assert defaults["version"] == 0 and defaults["quiet_hours"] is None
     assert defaults["channels"]["appointments"] == ["email", "in_app"]
+    assert defaults["channels"]["payments"] == ["email", "in_app"]
+    assert defaults["channels"]["receipts"] == []  # opt-in
     assert set(defaults["channels"]) == {
         "appointments",
         "reminders",
         "payments",
+        "receipts",
         "shop",
         "stock",
         "purchasing",
@@ -215,7 +227,7 @@ def test_preferences_round_trip_and_refuse_bad_input(api: Api) -> None:
     saved = ok(
         put(
             {
-                "channels": {"reminders": ["in_app", "sms"], "stock": []},
+                "channels": {"reminders": ["in_app", "sms"], "stock": [], "receipts": ["email"]},
                 "sms_number": "+81 90-1234-5678",
                 "quiet_hours": {"starts": "22:00", "ends": "07:00", "time_zone": "Asia/Tokyo"},
                 "expected_version": 0,
@@ -225,6 +237,7 @@ def test_preferences_round_trip_and_refuse_bad_input(api: Api) -> None:
     assert saved["version"] == 1 and saved["sms_number"] == "+819012345678"
     assert saved["channels"]["reminders"] == ["in_app", "sms"]
     assert saved["channels"]["stock"] == [] and saved["channels"]["shop"] == ["email", "in_app"]
+    assert saved["channels"]["receipts"] == ["email"]
     assert saved["quiet_hours"] == {"starts": "22:00", "ends": "07:00", "time_zone": "Asia/Tokyo"}
     assert ok(api.client.get("/notifications/preferences", headers=owner)) == saved
 
@@ -264,8 +277,18 @@ def test_the_delivery_log_is_for_admins_only(api: Api) -> None:
     assert_problem(api.client.get("/notifications/deliveries", headers=clinic.desk.headers), 403)
     admin = clinic.admin.headers
     everything = ok(api.client.get("/notifications/deliveries", headers=admin))
-    # The owner: confirmation and receipt, in-app and e-mail; the vet: the held booking.
-    assert everything["total"] == 5
+    # The owner: the confirmation (no receipt: opt-in), in-app and e-mail; the vet: the held
+    # booking.
+    assert everything["total"] == 3
+    owners = ok(
+        api.client.get(
+            "/notifications/deliveries", params={"recipient_id": owner.user_id}, headers=admin
+        )
+    )
+    assert sorted((d["kind"], d["channel"]) for d in owners["items"]) == [
+        ("booking.confirmed", "email"),
+        ("booking.confirmed", "in_app"),
+    ]
     pending = ok(
         api.client.get("/notifications/deliveries", params={"status": "pending"}, headers=admin)
     )
@@ -279,7 +302,7 @@ def test_the_delivery_log_is_for_admins_only(api: Api) -> None:
                 headers=admin,
             )
         )["total"]
-        == 2
+        == 1
     )
     held = ok(
         api.client.get(
@@ -358,28 +381,33 @@ def test_on_a_database_the_confirmation_is_written_once_and_mailed_once(
     _settled(api)
     _book(api, clinic, owner, pet_id, FRIDAY)
     _settled(api)
-    assert _kinds(api, owner) == ["booking.confirmed", "payment.processed"]
-    assert _unread(api, owner) == 2
+    # By default exactly one in-app message and one e-mail: the confirmation, with the price.
+    [confirmed] = _inbox(api, owner)["items"]
+    assert confirmed["kind"] == "booking.confirmed"
+    assert "お支払い金額: 6,600円" in confirmed["body"]
+    assert _unread(api, owner) == 1
 
     api.execute(DispatchDueDeliveries())
-    mails = smtp.wait_for(2, timeout=DEADLINE)
-    assert "ご予約が確定しました" in {str(m["Subject"]) for m in mails}
+    [mail] = smtp.wait_for(1, timeout=DEADLINE)
+    assert str(mail["Subject"]) == "ご予約が確定しました"
+    assert "お支払い金額: 6,600円" in mail.get_content()
 
     # Replayed from the outboxes: the same delivery ids, nothing new stored or sent.
     assert api.client.blocking_portal.call(requeue_all, api) > 0
     _settled(api)
     assert api.execute(DispatchDueDeliveries()) == 0
-    assert _inbox(api, owner)["total"] == 2 and len(smtp.messages) == 2
+    assert _inbox(api, owner)["total"] == 1 and len(smtp.messages) == 1
     changed = ok(api.client.post("/notifications/read", json={"all": True}, headers=owner.headers))
-    assert changed["changed"] == 2 and _unread(api, owner) == 0
+    assert changed["changed"] == 1 and _unread(api, owner) == 0
     saved = ok(
         api.client.put(
             "/notifications/preferences",
-            json={"channels": {"payments": ["in_app"]}, "expected_version": 0},
+            json={"channels": {"receipts": ["in_app"]}, "expected_version": 0},
             headers=owner.headers,
         )
     )
-    assert saved["version"] == 1
+    assert saved["version"] == 1 and saved["channels"]["receipts"] == ["in_app"]
+    assert ok(api.client.get("/notifications/preferences", headers=owner.headers)) == saved
     stale = api.client.put(
         "/notifications/preferences", json={"expected_version": 0}, headers=owner.headers
     )
@@ -387,8 +415,12 @@ def test_on_a_database_the_confirmation_is_written_once_and_mailed_once(
     log = ok(
         api.client.get(
             "/notifications/deliveries",
-            params={"recipient_id": owner.user_id, "status": "sent"},
+            params={"recipient_id": owner.user_id},
             headers=clinic.admin.headers,
         )
     )
-    assert log["total"] == 4  # two messages, in-app and e-mail each
+    # One message, in-app and e-mail, both sent; nothing else for the owner.
+    assert sorted((d["kind"], d["channel"], d["status"]) for d in log["items"]) == [
+        ("booking.confirmed", "email", "sent"),
+        ("booking.confirmed", "in_app", "sent"),
+    ]

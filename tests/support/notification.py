@@ -25,6 +25,7 @@ from petpro_core.contracts.booking import (
     BookingRescheduled,
     BookingSnapshot,
     PaymentProcessed,
+    PaymentRefunded,
 )
 from petpro_core.contracts.clinic import (
     BookingPolicy,
@@ -354,6 +355,19 @@ def payment_processed(amount: int = 5000) -> PaymentProcessed:
         owner_id=OWNER_ID,
         amount=Money(Decimal(amount), "JPY"),
         method="card",
+    )
+
+
+def payment_refunded(amount: int = 5000) -> PaymentRefunded:
+    return PaymentRefunded(
+        occurred_at=T0,
+        aggregate_version=2,
+        payment_id=new_id(),
+        booking_id=BOOKING,
+        clinic_id=CLINIC,
+        owner_id=OWNER_ID,
+        amount=Money(Decimal(amount), "JPY"),
+        cause="cancelled",
     )
 
 

@@ -40,9 +40,12 @@ STAFF = Actor(user_id=STAFF_ID, roles=frozenset({"clinic_staff"}))
 
 
 async def three_messages() -> NotificationHarness:
+    """A confirmation, a receipt (the owner turned receipts on: they are opt-in) and a
+    failure notice, each in-app and by e-mail."""
     h = NotificationHarness()
     await h.user(OWNER_ID)
     await h.clinic()
+    await h.execute(UpdatePreferences(actor=OWNER, channels={"receipts": ["in_app", "email"]}))
     for event in (booking_confirmed(), payment_processed()):
         await h.deliver([event])
         h.clock.advance(timedelta(minutes=1))

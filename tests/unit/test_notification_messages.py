@@ -30,6 +30,7 @@ from tests.support.notification import (
     customer_order_placed,
     order_delivered,
     payment_processed,
+    payment_refunded,
     shipment_created,
     stock_changed,
     stock_low,
@@ -61,6 +62,7 @@ async def test_a_confirmation_goes_to_the_owner_in_app_and_by_email_in_english()
     assert email.subject == "Your booking is confirmed"
     assert "Shibuya Animal Clinic on Thu 5 Mar 2026, 10:30 (UTC+09:00)" in email.body
     assert email.body.startswith("Hello Aiko Tanaka,")
+    assert "Paid: 5,000 JPY" in email.body  # what was paid: no separate receipt by default
     [message] = h.inbox_of(OWNER_ID)
     assert message.message_id == deliveries[0].delivery_id and message.read_at is None
     assert message.subject == email.subject
@@ -77,6 +79,7 @@ async def test_the_language_is_chosen_per_recipient() -> None:
     [to_owner] = h.deliveries(recipient_id=OWNER_ID, channel=Channel.EMAIL)
     assert to_owner.language == "ja" and to_owner.subject == "ご予約が確定しました"
     assert "田中 愛子 様" in to_owner.body and "2026年3月5日(木) 10:30 (UTC+09:00)" in to_owner.body
+    assert "お支払い金額: 5,000円" in to_owner.body
     [to_staff] = h.deliveries(recipient_id=other)
     assert to_staff.language == "en" and to_staff.subject.startswith("New booking held for Thu")
 
@@ -91,6 +94,7 @@ async def test_a_language_change_applies_to_later_messages_and_an_older_profile_
     await h.deliver([booking_failed()])
     [email] = h.deliveries(channel=Channel.EMAIL, recipient_id=OWNER_ID)
     assert email.subject == "ご予約を完了できませんでした" and "card declined" in email.body
+    assert "お支払い済みの料金は全額返金いたします。" in email.body
 
 
 async def test_an_unknown_recipient_is_skipped_with_a_log_line(
@@ -138,7 +142,7 @@ async def test_preferences_turn_channels_off_and_sms_push_on() -> None:
         )
     )
     confirmed = booking_confirmed()
-    await h.deliver([confirmed, payment_processed()])
+    await h.deliver([confirmed, payment_processed(), payment_refunded()])
     assert [(d.kind, d.channel, d.address) for d in h.deliveries()] == [
         ("booking.confirmed", Channel.SMS, "+819012345678"),
         ("booking.confirmed", Channel.PUSH, "device-token-1"),
@@ -150,11 +154,59 @@ async def test_a_user_without_an_email_address_gets_in_app_only() -> None:
     h = NotificationHarness()
     await h.clinic()
     await h.user(OWNER_ID, email="")
+    await h.execute(UpdatePreferences(actor=OWNER, channels={"receipts": ["in_app", "email"]}))
     await h.deliver([payment_processed()])
     [delivery] = h.deliveries()
     assert delivery.channel is Channel.IN_APP
     assert delivery.subject == "Payment received: 5,000 JPY"
     assert "by card" in delivery.body
+
+
+async def test_receipts_are_off_by_default_and_sent_on_the_channels_turned_on() -> None:
+    h = NotificationHarness()
+    await owner_and_clinic(h)
+    first = payment_processed()
+    await h.deliver([booking_confirmed(), first, payment_refunded()])
+    # By default: the confirmation (which states what was paid) and the refund, no receipt.
+    assert [(d.kind, d.channel) for d in h.deliveries()] == [
+        ("booking.confirmed", Channel.IN_APP),
+        ("booking.confirmed", Channel.EMAIL),
+        ("payment.refunded", Channel.IN_APP),
+        ("payment.refunded", Channel.EMAIL),
+    ]
+    assert h.deliveries(source_id=first.event_id) == []
+
+    await h.execute(UpdatePreferences(actor=OWNER, channels={"receipts": ["email"]}))
+    by_email = payment_processed(amount=6600)
+    await h.deliver([by_email])
+    [email] = h.deliveries(source_id=by_email.event_id)
+    assert (email.channel, email.address) == (Channel.EMAIL, "aiko@example.com")
+    assert email.subject == "Payment received: 6,600 JPY" and email.status is DeliveryStatus.PENDING
+    assert sorted(m.kind for m in h.inbox_of(OWNER_ID)) == ["booking.confirmed", "payment.refunded"]
+
+    await h.execute(UpdatePreferences(actor=OWNER, channels={"receipts": ["in_app", "email"]}))
+    both = payment_processed(amount=7700)
+    await h.deliver([both])
+    assert [d.channel for d in h.deliveries(source_id=both.event_id)] == [
+        Channel.IN_APP,
+        Channel.EMAIL,
+    ]
+    [receipt] = [m for m in h.inbox_of(OWNER_ID) if m.kind == "payment.processed"]
+    assert receipt.subject == "Payment received: 7,700 JPY"
+    assert await h.dispatch() == 4  # e-mails: the confirmation, the refund, two receipts
+    assert sorted(m.subject for m in h.sent(Channel.EMAIL) if "Payment" in m.subject) == [
+        "Payment received: 6,600 JPY",
+        "Payment received: 7,700 JPY",
+    ]
+
+    # Redelivered, then replayed after the inbox was pruned: nothing new written or sent.
+    before = {d.delivery_id: d for d in h.deliveries()}
+    assert await h.deliver([by_email, both]) == []
+    h.state().inbox.clear()
+    assert await h.deliver([by_email, both]) == [by_email.event_id, both.event_id]
+    assert {d.delivery_id: d for d in h.deliveries()} == before
+    assert len(h.inbox_of(OWNER_ID)) == 3
+    assert await h.dispatch() == 0
 
 
 async def test_quiet_hours_defer_stock_alerts_but_not_a_confirmation() -> None:

@@ -73,6 +73,40 @@ def test_kinds_carry_category_transactional_and_channels_from_the_design() -> No
     assert KINDS["stock.low"].channels == {Channel.IN_APP, Channel.EMAIL}
     assert KINDS["shipment.created"].category is Category.PURCHASING
     assert KINDS["customer_order.placed"].transactional
+    assert KINDS["payment.processed"].category is Category.RECEIPTS
+    assert KINDS["payment.refunded"].category is Category.PAYMENTS
+
+
+def test_receipts_are_opt_in_and_every_other_category_is_in_app_and_email_by_default() -> None:
+    defaults = Preferences.defaults(UUID(int=1))
+    assert defaults.channels_for(Category.RECEIPTS) == frozenset()
+    others = set(Category) - {Category.RECEIPTS}
+    assert others and all(
+        defaults.channels_for(c) == {Channel.IN_APP, Channel.EMAIL} for c in others
+    )
+    assert defaults.every_category()[Category.RECEIPTS] == frozenset()
+    turned_on = defaults.changed(channels={Category.RECEIPTS: frozenset({Channel.EMAIL})})
+    assert turned_on.channels_for(Category.RECEIPTS) == {Channel.EMAIL}
+    assert turned_on.channels_for(Category.PAYMENTS) == {Channel.IN_APP, Channel.EMAIL}
+
+
+def test_the_confirmation_states_what_was_paid_and_a_failure_promises_a_refund() -> None:
+    values = {
+        "name": "Aiko",
+        "clinic": "Shibuya",
+        "starts": "Thu",
+        "ends": "11:00",
+        "booking_ref": "AB12CD34",
+        "reason": "card declined",
+        "price": "6,600 JPY",
+    }
+    _, confirmed = template_for("booking.confirmed", "en").render(values)
+    assert "Paid: 6,600 JPY" in confirmed
+    _, failed = template_for("booking.failed", "en").render(values)
+    assert "Anything charged for it is refunded in full." in failed
+    assert "Nothing was charged" not in failed
+    _, japanese = template_for("booking.confirmed", "ja").render({**values, "price": "6,600円"})
+    assert "お支払い金額: 6,600円" in japanese
 
 
 def test_japanese_reads_naturally() -> None:

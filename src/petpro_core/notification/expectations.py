@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 _BOOKING = frozenset(
-    {"booking_id", "owner_id", "pet_id", "clinic_id", "vet_id", "starts_at", "ends_at"}
+    {"booking_id", "owner_id", "pet_id", "clinic_id", "vet_id", "starts_at", "ends_at", "price"}
 )
 _CUSTOMER_ORDER = frozenset({"customer_order_id", "customer_id", "location_id", "lines", "total"})
 _STOCK = frozenset({"sku", "product_name", "location_id", "available"})

@@ -124,6 +124,7 @@ def _booking_values(
             "starts": format_instant(event.starts_at, zone, language),
             "ends": format_instant(event.ends_at, zone, language),
             "booking_ref": short_ref(event.booking_id),
+            "price": format_money(event.price, language),
             **{name: make(language) for name, make in extra.items()},
         }
 

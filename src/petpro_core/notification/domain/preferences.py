@@ -24,13 +24,21 @@ from petpro_core.shared.errors import InvalidInput
 class Category(StrEnum):
     APPOINTMENTS = "appointments"  # booking.*
     REMINDERS = "reminders"  # appointment reminders
-    PAYMENTS = "payments"  # payment.*
+    PAYMENTS = "payments"  # payment.refunded
+    RECEIPTS = "receipts"  # payment.processed (the confirmation already states what was paid)
     SHOP = "shop"  # customer_order.*
     STOCK = "stock"  # stock.*
     PURCHASING = "purchasing"  # order.*, shipment.created
 
 
 DEFAULT_CHANNELS = frozenset({Channel.IN_APP, Channel.EMAIL})
+# Separate receipts are opt-in: by default a confirmed booking is one message per channel.
+OPT_IN_CATEGORIES = frozenset({Category.RECEIPTS})
+
+
+def default_channels(category: Category) -> frozenset[Channel]:
+    return frozenset() if category in OPT_IN_CATEGORIES else DEFAULT_CHANNELS
+
 
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _TIME = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
@@ -132,7 +140,7 @@ def _frozen_channels(
 @dataclass(frozen=True, kw_only=True)
 class Preferences:
     user_id: UUID
-    # Channels per category; a category not listed uses DEFAULT_CHANNELS.
+    # Channels per category; a category not listed uses its `default_channels`.
     channels: Mapping[Category, frozenset[Channel]] = field(default_factory=dict)
     quiet_hours: QuietHours | None = None
     sms_number: str | None = None  # E.164
@@ -160,7 +168,7 @@ class Preferences:
         return cls(user_id=user_id)
 
     def channels_for(self, category: Category) -> frozenset[Channel]:
-        return self.channels.get(category, DEFAULT_CHANNELS)
+        return self.channels.get(category, default_channels(category))
 
     def every_category(self) -> dict[Category, frozenset[Channel]]:
         """The effective channels of every category (defaults filled in)."""

@@ -55,7 +55,7 @@ KINDS: Mapping[str, KindSpec] = MappingProxyType(
             category=Category.REMINDERS, transactional=False, channels=_ALL
         ),
         "payment.processed": KindSpec(
-            category=Category.PAYMENTS, transactional=True, channels=_INBOX_EMAIL
+            category=Category.RECEIPTS, transactional=True, channels=_INBOX_EMAIL
         ),
         "payment.refunded": KindSpec(
             category=Category.PAYMENTS, transactional=True, channels=_INBOX_EMAIL

@@ -11,12 +11,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "booking.confirmed": (
         "Your booking is confirmed",
         "Hello $name,\n\nYour appointment at $clinic on $starts (until $ends) is confirmed.\n"
-        "Booking reference: $booking_ref\n\nWe will remind you the day before.",
+        "Paid: $price\nBooking reference: $booking_ref\n\nWe will remind you the day before.",
     ),
     "booking.failed": (
         "We could not complete your booking",
         "Hello $name,\n\nYour booking at $clinic for $starts could not be completed: "
-        "$reason\nNothing was charged for it. Booking reference: $booking_ref",
+        "$reason\nAnything charged for it is refunded in full. Booking reference: $booking_ref",
     ),
     "booking.cancelled": (
         "Your booking was cancelled",

@@ -12,12 +12,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "booking.confirmed": (
         "ご予約が確定しました",
         "$name 様\n\n$clinic のご予約（$starts〜$ends）が確定しました。\n"
-        "予約番号: $booking_ref\n\n前日にリマインダーをお送りします。",
+        "お支払い金額: $price\n予約番号: $booking_ref\n\n前日にリマインダーをお送りします。",
     ),
     "booking.failed": (
         "ご予約を完了できませんでした",
         "$name 様\n\n$clinic の $starts のご予約を完了できませんでした。理由: $reason\n"
-        "料金は発生しておりません。予約番号: $booking_ref",
+        "お支払い済みの料金は全額返金いたします。予約番号: $booking_ref",
     ),
     "booking.cancelled": (
         "ご予約がキャンセルされました",
