@@ -5,7 +5,7 @@ The HTTP app (PostgreSQL, Redis Streams, so it runs no workers of its own) takes
 one `petpro worker` per context relays its outbox to Redis and runs its consumers and
 periodic jobs — the notification worker's dispatcher sends the e-mails.
 
-- A confirmed booking produces exactly one confirmation e-mail and one in-app confirmation,
+- A confirmed booking produces exactly one e-mail and one in-app message (the confirmation),
   in the owner's language (Japanese here), and one revenue posting.
 - `petpro outbox replay` re-publishes every booking event: no second message, no second
   ledger entry.
@@ -231,6 +231,19 @@ def test_a_booking_is_notified_once_in_the_owners_language_and_posted_once(
         assert "予約" in str(mail["Subject"])
         [confirmation] = of_kind(inbox(api, owner), "booking.confirmed")
         assert "予約" in confirmation["subject"]
+
+        # Exactly one e-mail and one in-app message in all (the confirmation states the
+        # price; separate receipts are opt-in), once every delivery has been sent.
+        wait_until(
+            lambda: all_sent(api, clinic.admin),
+            timeout=DEADLINE_SECONDS,
+            message=lambda: logs(workers),
+        )
+        assert [mail["X-PetPro-Kind"] for mail in mails_to(smtp, owner_email)] == [
+            "booking.confirmed"
+        ]
+        assert [item["kind"] for item in inbox(api, owner)] == ["booking.confirmed"]
+        assert "6,600円" in confirmation["body"]
 
         # One revenue posting for the clinic, and the ledger balances.
         wait_until(
