@@ -258,6 +258,26 @@ async def test_redeliver_leaves_out_messages_no_longer_pending(kit: BrokerKit) -
     assert await kit.broker.redeliver("billing", "c1", [delivery]) == []
 
 
+async def test_own_pending_hands_back_only_this_consumers_unacknowledged_messages(
+    kit: BrokerKit,
+) -> None:
+    await kit.broker.ensure_groups("billing", TOPICS)
+    await kit.broker.publish([record(PETS, n) for n in (1, 2, 3)])
+    mine = await kit.broker.read("billing", "c1", TOPICS, count=2, block_ms=0)
+    theirs = await kit.broker.read("billing", "c2", TOPICS, count=10, block_ms=0)
+    await kit.broker.ack("billing", mine[:1])
+
+    handed = await kit.broker.own_pending("billing", "c1", TOPICS, count=10)
+
+    assert [(d.message_id, d.body) for d in handed] == [(mine[1].message_id, mine[1].body)]
+    assert all(d.deliveries >= 2 for d in handed)
+    assert await kit.broker.own_pending("billing", "c3", TOPICS, count=10) == []
+    assert [
+        d.message_id for d in await kit.broker.own_pending("billing", "c2", TOPICS, count=10)
+    ] == [d.message_id for d in theirs]
+    assert await kit.broker.own_pending("nobody", "c1", TOPICS, count=10) == []
+
+
 async def test_ack_takes_messages_off_the_pending_list(kit: BrokerKit) -> None:
     await kit.broker.ensure_groups("billing", TOPICS)
     await kit.broker.publish([record(PETS, n) for n in (1, 2, 3)])

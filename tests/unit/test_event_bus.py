@@ -4,6 +4,7 @@ every fault point, a poison message)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -302,3 +303,44 @@ async def test_a_relay_restarting_after_a_loss_notices_it_though_groups_exist_ag
 
     # The identity it saw before differs: the loss shows though no group is missing.
     assert await restarted.check_broker() == 2
+
+
+class _AnswerLostBroker:
+    """The memory broker, except that a read's answer is lost on its way back: the messages
+    are handed to the consumer (pending) and the read then waits until it is cancelled, as a
+    Redis read can when the stop comes just as the broker answers."""
+
+    def __init__(self, broker: Any) -> None:
+        self._broker = broker
+        self.cut_short = asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._broker, name)
+
+    async def read(self, *args: Any, **kwargs: Any) -> Any:
+        handed = await self._broker.read(*args, **kwargs)
+        if handed:
+            self.cut_short.set()
+            await asyncio.Event().wait()  # never answers
+        return handed
+
+
+async def test_a_stop_during_a_read_handles_what_the_read_handed_over() -> None:
+    world = World()
+    _, pet = await world.owner_with_pet()
+    for relay in world.bus.relays:
+        await relay.check_broker()
+        await relay.relay_all()
+    [consumer] = world.bus.consumers
+    broker = _AnswerLostBroker(world.bus.broker)
+    consumer._broker = broker  # type: ignore[assignment]
+    stop = asyncio.Event()
+
+    running = asyncio.create_task(consumer.run(stop))
+    await asyncio.wait_for(broker.cut_short.wait(), 5)
+    stop.set()
+    await asyncio.wait_for(running, 5)
+
+    assert (await world.cached(pet.id)).name == "Pochi"
+    lags = await world.bus.broker.lag(consumer.group, list(consumer.topics))
+    assert all(lag.pending == 0 for lag in lags)

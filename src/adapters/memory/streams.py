@@ -207,6 +207,26 @@ class InMemoryBroker:
                     claimed.append(delivery)
         return claimed
 
+    async def own_pending(
+        self, group: str, consumer: str, topics: Sequence[str], *, count: int
+    ) -> list[Delivery]:
+        now = self._clock()
+        handed_back: list[Delivery] = []
+        for key in read_keys(group, topics):
+            consumer_group = self._group(key, group)
+            if consumer_group is None:
+                continue
+            own = [
+                i
+                for i in sorted(consumer_group.pending)
+                if consumer_group.pending[i].consumer == consumer
+            ]
+            for stream_id in own[:count]:
+                delivery = self._deliver_again(key, consumer_group, stream_id, consumer, now)
+                if delivery is not None:
+                    handed_back.append(delivery)
+        return handed_back
+
     async def redeliver(
         self, group: str, consumer: str, deliveries: Sequence[Delivery]
     ) -> list[Delivery]:

@@ -166,11 +166,23 @@ class EventConsumer:
                 except asyncio.CancelledError:
                     if not stop.is_set():
                         raise
+                    await self._finish_handed_over()
                 except Exception:
                     log.exception("consumer round failed; retrying", extra={"group": self.group})
                     await sleep_unless_stopped(stop, 1.0)
         finally:
             stopped.cancel()
+
+    async def _finish_handed_over(self) -> None:
+        """A read cut short by the stop may still have handed messages to this consumer (the
+        broker answered just as the wait was cancelled): handle them now rather than leave
+        them pending until another consumer reclaims them. Messages waiting for their retry
+        are not among them: they keep their backoff."""
+        waiting = set(self._retries)
+        handed = await self._broker.own_pending(
+            self.group, self.name, self._topics, count=self._settings.batch_size
+        )
+        await self._process([d for d in handed if (d.stream, d.message_id) not in waiting])
 
     async def prune_inbox(self) -> int:
         async with self._subscription.unit_of_work() as uow:

@@ -97,6 +97,13 @@ class Broker(Protocol):
         `min_idle_ms` (XAUTOCLAIM); their delivery counts include this delivery."""
         ...
 
+    async def own_pending(
+        self, group: str, consumer: str, topics: Sequence[str], *, count: int
+    ) -> list[Delivery]:
+        """Messages delivered to `consumer` and not acknowledged (at most `count` per
+        stream), delivered to it again: what a read cut short may have handed over."""
+        ...
+
     async def redeliver(
         self, group: str, consumer: str, deliveries: Sequence[Delivery]
     ) -> list[Delivery]:

@@ -175,6 +175,26 @@ class RedisStreamsBroker:
             for pending in result
         }
 
+    async def own_pending(
+        self, group: str, consumer: str, topics: Sequence[str], *, count: int
+    ) -> list[Delivery]:
+        try:
+            # An explicit id reads the consumer's own pending entries (its history).
+            reply = await self._client.xreadgroup(
+                group, consumer, dict.fromkeys(self._keys.read_by(group, topics), "0"), count=count
+            )
+        except ResponseError as error:
+            if is_missing_group(error):
+                return []
+            raise
+        return [
+            # At least its second delivery (Redis counts this one; the first was cut short).
+            Delivery(stream, entry_id, _body(fields), deliveries=2)
+            for stream, entries in read_reply_entries(reply)
+            for entry_id, fields in entries
+            if fields  # an entry trimmed from the stream comes back without fields
+        ]
+
     async def redeliver(
         self, group: str, consumer: str, deliveries: Sequence[Delivery]
     ) -> list[Delivery]:
