@@ -34,6 +34,8 @@ CONTEXT_SCHEMAS: tuple[str, ...] = (
     "finance",
 )
 
+PREPARED_STATEMENTS_PER_CONNECTION = 1000
+
 SQLITE_MAIN_FILE = "petpro.db"
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # Execution option naming the statement that opens a SQLite transaction.
@@ -148,6 +150,10 @@ class SqlDatabase:
                 pool_size=self._pool.size,
                 max_overflow=self._pool.overflow,
                 pool_pre_ping=self._pool.pre_ping,
+                # Every context's statements share one pool: well over SQLAlchemy's default
+                # of 100 prepared statements per connection, so a smaller cache evicts and
+                # PostgreSQL parses and plans the hot statements again on every request.
+                connect_args={"prepared_statement_cache_size": PREPARED_STATEMENTS_PER_CONNECTION},
             )
         engine = create_async_engine(self._async_url, **kwargs)
         if self._dialect == "sqlite":
