@@ -9,8 +9,9 @@ Then every free slot over the booking horizon (two years) is read from the real
 `GET /clinics/{id}/availability`, 30 days at a time.
 
 Measured: `wrk -t2 -c<connections> -d<seconds>s --latency` against `petpro serve --workers
-<workers>` (uvicorn, in-process relays and consumers: the all-in-one deployment) and against
-the baseline under the same uvicorn settings. Every request books a different free slot
+<workers>` (uvicorn; its relays and consumers off, as when a separate `petpro worker` runs
+them, since the baseline runs only the request's statements; `--inprocess-workers` measures
+the all-in-one deployment instead) and against the baseline under the same uvicorn settings. Every request books a different free slot
 (distinct vet and start, taken in time order, each with its own Idempotency-Key, the pet's
 owner's access token, payment token `tok_visa`), so every request takes the success path:
 token check, idempotency claim, caches, busy check, hold (booking + saga + outbox), charge,
@@ -108,10 +109,12 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers of each server")
     parser.add_argument("--owners", type=int, default=200)
     parser.add_argument(
-        "--no-inprocess-workers",
+        "--inprocess-workers",
         action="store_true",
-        help="run petpro serve without its in-process relays and consumers (as with a "
-        "separate `petpro worker`); the seed still delivers its events first",
+        help="run petpro serve all-in-one, its relays and every context's consumers in the "
+        "same processes (by default they are off, as with a separate `petpro worker`: the raw "
+        "endpoint runs only the request's statements, not the consumers' work); the seed "
+        "delivers its events first either way",
     )
     parser.add_argument(
         "--only", choices=("petpro", "raw"), help="measure one server only (profiling)"
@@ -445,7 +448,7 @@ def main() -> int:
         env = app_environment(
             database_url,
             data_dir,
-            PETPRO_INPROCESS_WORKERS="false" if args.no_inprocess_workers else "true",
+            PETPRO_INPROCESS_WORKERS="true" if args.inprocess_workers else "false",
         )
         product = petpro_serve(
             "petpro", workers=args.workers, env=env, engine_variant=args.engine_variant
