@@ -11,14 +11,15 @@ Then every free slot over the booking horizon (two years) is read from the real
 Measured: `wrk -t2 -c<connections> -d<seconds>s --latency` against `petpro serve --workers
 <workers>` (uvicorn; its relays and consumers off, as when a separate `petpro worker` runs
 them, since the baseline runs only the request's statements; `--inprocess-workers` measures
-the all-in-one deployment instead) and against the baseline under the same uvicorn settings. Every request books a different free slot
-(distinct vet and start, taken in time order, each with its own Idempotency-Key, the pet's
-owner's access token, payment token `tok_visa`), so every request takes the success path:
-token check, idempotency claim, caches, busy check, hold (booking + saga + outbox), charge,
-confirm, idempotency answer. Each server gets a short warm-up first (its own slots; its rate
-sizes the measured run's share of slots), rounds alternate which server goes first, and
-after each run the bookings are counted in the database: every 201 must be a new confirmed
-booking (a run that ran out of slots, or answered anything but 201, is reported).
+the all-in-one deployment instead) and against the baseline under the same uvicorn settings.
+Every request books a different free slot (distinct vet and start, taken in time order, each
+with its own Idempotency-Key, the pet's owner's access token, payment token `tok_visa`), so
+every request takes the success path: token check, idempotency claim, caches, busy check,
+hold (booking + saga + outbox), charge, confirm, idempotency answer. Each server gets a
+short warm-up first (its own slots; its rate sizes the measured run's share of slots),
+rounds alternate which server goes first, and after each run the bookings are counted in the
+database: every 201 must be a new confirmed booking (a run that ran out of slots, or
+answered anything but 201, is reported).
 
 RATIO = petpro req/s / raw req/s (over all rounds).       Goal: >= 0.6
 P99 RATIO = petpro p99 / raw p99 (medians over rounds).   Goal: <= 2
