@@ -50,6 +50,7 @@ from petpro_core.finance.domain.ledger import (
     debit,
     transaction_id_for_event,
 )
+from petpro_core.shared.events import Event
 from petpro_core.shared.money import Money
 
 REFUND_CAUSE_FAILED = "failed"
@@ -72,33 +73,33 @@ def customer_order_reference(customer_order_id: UUID) -> str:
 
 
 def _transaction(
+    event: Event,
     *,
-    event_id: UUID,
     kind: str,
     reference: str,
-    occurred_at: datetime,
     now: datetime,
     description: str,
     entries: list[Entry],
 ) -> Transaction:
+    """The event's posting: its id derives the transaction's, and it is dated when the event
+    occurred. (`kind` is the event's name, given as text: handlers read only payload fields.)"""
     return Transaction(
-        transaction_id=transaction_id_for_event(event_id),
+        transaction_id=transaction_id_for_event(event.event_id),
         kind=kind,
         reference=reference,
-        occurred_at=occurred_at,
+        occurred_at=event.occurred_at,
         recorded_at=now,
         description=description,
         entries=tuple(entries),
-        source_event_id=event_id,
+        source_event_id=event.event_id,
     )
 
 
 def payment_processed(event: PaymentProcessed, now: datetime) -> Transaction:
     return _transaction(
-        event_id=event.event_id,
+        event,
         kind="payment.processed",
         reference=payment_reference(event.payment_id),
-        occurred_at=event.occurred_at,
         now=now,
         description=f"payment {event.payment_id} ({event.method}) for booking {event.booking_id}",
         entries=[
@@ -113,10 +114,9 @@ def booking_cancelled(event: BookingCancelled, now: datetime) -> Transaction | N
     if event.refund.amount <= 0:
         return None
     return _transaction(
-        event_id=event.event_id,
+        event,
         kind="booking.cancelled",
         reference=booking_reference(event.booking_id),
-        occurred_at=event.occurred_at,
         now=now,
         description=f"refund owed on cancelled booking {event.booking_id}",
         entries=[
@@ -132,10 +132,9 @@ def payment_refunded(event: PaymentRefunded, now: datetime) -> Transaction:
     failed = event.cause == REFUND_CAUSE_FAILED
     owed_from = refunds(event.clinic_id) if failed else REFUNDS_PAYABLE
     return _transaction(
-        event_id=event.event_id,
+        event,
         kind="payment.refunded",
         reference=payment_reference(event.payment_id),
-        occurred_at=event.occurred_at,
         now=now,
         description=(
             f"refund of payment {event.payment_id} for booking {event.booking_id}"
@@ -149,10 +148,9 @@ def customer_order_placed(event: CustomerOrderPlaced, now: datetime) -> Transact
     if event.total.amount <= 0:
         return None
     return _transaction(
-        event_id=event.event_id,
+        event,
         kind="customer_order.placed",
         reference=customer_order_reference(event.customer_order_id),
-        occurred_at=event.occurred_at,
         now=now,
         description=f"shop order {event.customer_order_id} paid ({event.payment_reference})",
         entries=[debit(PAYMENTS_CLEARING, event.total), credit(CUSTOMER_DEPOSITS, event.total)],
@@ -163,10 +161,9 @@ def customer_order_fulfilled(event: CustomerOrderFulfilled, now: datetime) -> Tr
     if event.total.amount <= 0:
         return None
     return _transaction(
-        event_id=event.event_id,
+        event,
         kind="customer_order.fulfilled",
         reference=customer_order_reference(event.customer_order_id),
-        occurred_at=event.occurred_at,
         now=now,
         description=f"shop order {event.customer_order_id} collected",
         entries=[
@@ -188,10 +185,9 @@ def customer_order_cancelled(event: CustomerOrderCancelled, now: datetime) -> Tr
     if kept.amount > 0:
         entries.append(credit(inventory_sales(event.location_id), kept))
     return _transaction(
-        event_id=event.event_id,
+        event,
         kind="customer_order.cancelled",
         reference=customer_order_reference(event.customer_order_id),
-        occurred_at=event.occurred_at,
         now=now,
         description=f"shop order {event.customer_order_id} cancelled, {refund} refunded",
         entries=entries,
@@ -213,10 +209,9 @@ def order_delivered(
     if increase.amount <= 0:
         return None
     return _transaction(
-        event_id=event.event_id,
+        event,
         kind="order.delivered",
         reference=purchase_order_reference(event.purchase_order_id),
-        occurred_at=event.occurred_at,
         now=now,
         description=(
             f"purchase order {event.purchase_order_id}: {event.quantity_delivered} units"
