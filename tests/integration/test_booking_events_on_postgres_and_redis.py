@@ -6,51 +6,21 @@ confirmed, and later cancelled."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 
-from tests.e2e import conftest as e2e
-from tests.e2e.conftest import Api, ApiFactory
+from tests.e2e.conftest import Api
 from tests.support.clinic_http import Person, bookable_clinic, ok, owner_with_pet
-from tests.support.servers import configured_redis_url, require_redis
-from tests.support.workers import WorkerPool, WorkerProcess, wait_until, worker_environment
+from tests.support.workers import WorkerPool, running_workers, wait_until, worker_environment
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
-make_api = e2e.make_api  # the e2e tier's app factory (a fixture), reused here
-
 START = "2026-01-05T10:00:00+09:00"  # a Monday; the app's clock stands at 2026-01-01
 DEADLINE_SECONDS = 30.0
-
-
-@pytest.fixture
-def redis_url() -> str:
-    return require_redis(configured_redis_url())
-
-
-@pytest.fixture
-def prefix(redis_url: str) -> Iterator[str]:
-    """A throw-away stream prefix; its keys are deleted afterwards (never FLUSHALL)."""
-    name = f"petpro-test-{secrets.token_hex(6)}"
-    yield name
-    client = redis.Redis.from_url(redis_url)
-    try:
-        keys = list(client.scan_iter(match=f"{name}:*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
-
-
-def _ready_or_ended(worker: WorkerProcess) -> bool:
-    return bool(worker.logged("event backbone running")) or not worker.running()
 
 
 @pytest.fixture
@@ -64,26 +34,9 @@ def workers(
         stream_prefix=prefix,
         data_dir=tmp_path / "worker-data",
     )
-    pool = WorkerPool(env, tmp_path / "logs")
-    try:
-        started = [pool.start(context) for context in ("auth", "booking", "clinic")]
-        for worker in started:
-            wait_until(
-                partial(_ready_or_ended, worker),
-                timeout=DEADLINE_SECONDS,
-                message=worker.log_text,
-            )
-            assert worker.running(), worker.log_text()
+    contexts = ("auth", "booking", "clinic")
+    with running_workers(env, tmp_path / "logs", contexts, DEADLINE_SECONDS) as pool:
         yield pool
-    finally:
-        pool.stop_all()
-
-
-@pytest.fixture
-def split_api(make_api: ApiFactory, clean_postgres_url: str, redis_url: str, prefix: str) -> Api:
-    api = make_api(database_url=clean_postgres_url, redis_url=redis_url, stream_prefix=prefix)
-    assert not api.settings.runs_inprocess_workers  # the workers are the other processes
-    return api
 
 
 def history(api: Api, person: Person) -> list[dict[str, Any]]:
@@ -91,10 +44,6 @@ def history(api: Api, person: Person) -> list[dict[str, Any]]:
     assert response.status_code == 200, response.text
     items: list[dict[str, Any]] = response.json()["items"]
     return items
-
-
-def logs(pool: WorkerPool) -> str:
-    return "\n".join(f"--- {w.name} ---\n{w.log_text()[-4000:]}" for w in pool.workers)
 
 
 def test_a_confirmed_booking_reaches_the_owners_history_through_the_workers(
@@ -127,7 +76,7 @@ def test_a_confirmed_booking_reaches_the_owners_history_through_the_workers(
         return mine[0] if mine and len(items) == 1 else None
 
     confirmed = wait_until(
-        lambda: shows("confirmed"), timeout=DEADLINE_SECONDS, message=lambda: logs(workers)
+        lambda: shows("confirmed"), timeout=DEADLINE_SECONDS, message=lambda: workers.logs()
     )
     assert confirmed["version"] == booking["version"]
     assert datetime.fromisoformat(confirmed["starts_at"]) == datetime.fromisoformat(START)
@@ -141,7 +90,7 @@ def test_a_confirmed_booking_reaches_the_owners_history_through_the_workers(
     )
     assert cancelled["status"] == "cancelled"
     entry = wait_until(
-        lambda: shows("cancelled"), timeout=DEADLINE_SECONDS, message=lambda: logs(workers)
+        lambda: shows("cancelled"), timeout=DEADLINE_SECONDS, message=lambda: workers.logs()
     )
     assert entry["reason"] == "the cat hid"
     assert entry["version"] == cancelled["version"]

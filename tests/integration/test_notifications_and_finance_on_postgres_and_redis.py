@@ -15,58 +15,32 @@ periodic jobs — the notification worker's dispatcher sends the e-mails.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from decimal import Decimal
 from email.message import EmailMessage
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 
-from tests.e2e import conftest as e2e
-from tests.e2e.conftest import Api, ApiFactory
+from tests.e2e.conftest import Api
 from tests.support.clinic_http import Person, bookable_clinic, ok, owner_with_pet
 from tests.support.restock import backbone_settled, eventually
-from tests.support.servers import configured_redis_url, require_redis
 from tests.support.smtp import SmtpTestServer, running_smtp_server
 from tests.support.workers import (
     WorkerPool,
-    WorkerProcess,
     run_petpro,
+    running_workers,
     wait_until,
     worker_environment,
 )
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
-make_api = e2e.make_api  # the e2e tier's app factory (a fixture), reused here
-
 START = "2026-01-05T10:00:00+09:00"  # a Monday; the app's clock stands at 2026-01-01
 DEADLINE_SECONDS = 30.0
 CONTEXTS = ("auth", "clinic", "booking", "notification", "finance")
 PRICE = "6600"
-
-
-@pytest.fixture
-def redis_url() -> str:
-    return require_redis(configured_redis_url())
-
-
-@pytest.fixture
-def prefix(redis_url: str) -> Iterator[str]:
-    """A throw-away stream prefix; its keys are deleted afterwards (never FLUSHALL)."""
-    name = f"petpro-test-{secrets.token_hex(6)}"
-    yield name
-    client = redis.Redis.from_url(redis_url)
-    try:
-        keys = list(client.scan_iter(match=f"{name}:*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
 
 
 @pytest.fixture
@@ -91,37 +65,11 @@ def environment(
     )
 
 
-def _ready_or_ended(worker: WorkerProcess) -> bool:
-    return bool(worker.logged("event backbone running")) or not worker.running()
-
-
 @pytest.fixture
 def workers(environment: dict[str, str], tmp_path: Path) -> Iterator[WorkerPool]:
     """One `petpro worker` per context (as split services would run them), each running."""
-    pool = WorkerPool(environment, tmp_path / "logs")
-    try:
-        started = [pool.start(context) for context in CONTEXTS]
-        for worker in started:
-            wait_until(
-                partial(_ready_or_ended, worker),
-                timeout=DEADLINE_SECONDS,
-                message=worker.log_text,
-            )
-            assert worker.running(), worker.log_text()
+    with running_workers(environment, tmp_path / "logs", CONTEXTS, DEADLINE_SECONDS) as pool:
         yield pool
-    finally:
-        pool.stop_all()
-
-
-@pytest.fixture
-def split_api(make_api: ApiFactory, clean_postgres_url: str, redis_url: str, prefix: str) -> Api:
-    api = make_api(database_url=clean_postgres_url, redis_url=redis_url, stream_prefix=prefix)
-    assert not api.settings.runs_inprocess_workers  # the workers are the other processes
-    return api
-
-
-def logs(pool: WorkerPool) -> str:
-    return "\n".join(f"--- {w.name} ---\n{w.log_text()[-4000:]}" for w in pool.workers)
 
 
 # -- what the owner and the admin see --------------------------------------------------------
@@ -225,7 +173,7 @@ def test_a_booking_is_notified_once_in_the_owners_language_and_posted_once(
         [mail] = wait_until(
             lambda: mails_to(smtp, owner_email, "booking.confirmed") or None,
             timeout=DEADLINE_SECONDS,
-            message=lambda: logs(workers),
+            message=lambda: workers.logs(),
         )
         assert mail["Content-Language"] == "ja"
         assert "予約" in str(mail["Subject"])
@@ -237,7 +185,7 @@ def test_a_booking_is_notified_once_in_the_owners_language_and_posted_once(
         wait_until(
             lambda: all_sent(api, clinic.admin),
             timeout=DEADLINE_SECONDS,
-            message=lambda: logs(workers),
+            message=lambda: workers.logs(),
         )
         assert [mail["X-PetPro-Kind"] for mail in mails_to(smtp, owner_email)] == [
             "booking.confirmed"
@@ -249,7 +197,7 @@ def test_a_booking_is_notified_once_in_the_owners_language_and_posted_once(
         wait_until(
             lambda: transaction_count(trial_balance(api, clinic.admin)) >= 1,
             timeout=DEADLINE_SECONDS,
-            message=lambda: logs(workers),
+            message=lambda: workers.logs(),
         )
         settle(api, workers)
         balance = trial_balance(api, clinic.admin)
@@ -262,7 +210,7 @@ def test_a_booking_is_notified_once_in_the_owners_language_and_posted_once(
         wait_until(
             lambda: all_sent(api, clinic.admin),
             timeout=DEADLINE_SECONDS,
-            message=lambda: logs(workers),
+            message=lambda: workers.logs(),
         )
         before = (
             len(smtp.messages),
@@ -299,12 +247,12 @@ def test_a_booking_is_notified_once_in_the_owners_language_and_posted_once(
         wait_until(
             lambda: mails_to(smtp, owner_email, "booking.cancelled") or None,
             timeout=DEADLINE_SECONDS,
-            message=lambda: logs(workers),
+            message=lambda: workers.logs(),
         )
         wait_until(
             lambda: len(of_kind(inbox(api, owner), "booking.cancelled")) == 1,
             timeout=DEADLINE_SECONDS,
-            message=lambda: logs(workers),
+            message=lambda: workers.logs(),
         )
         wait_until(
             lambda: (
@@ -312,7 +260,7 @@ def test_a_booking_is_notified_once_in_the_owners_language_and_posted_once(
                 == [Decimal(PRICE)]
             ),
             timeout=DEADLINE_SECONDS,
-            message=lambda: logs(workers),
+            message=lambda: workers.logs(),
         )
         settle(api, workers)
         assert ledger_total_is_zero(trial_balance(api, clinic.admin))
@@ -328,6 +276,6 @@ def test_a_booking_is_notified_once_in_the_owners_language_and_posted_once(
         assert reconciliation["matches"], reconciliation["differences"]
         assert reconciliation["payments_compared"] == 1
     except AssertionError as error:
-        raise AssertionError(f"{error}\n{logs(workers)}") from error
+        raise AssertionError(f"{error}\n{workers.logs()}") from error
     for worker in workers.workers:
         assert worker.running(), worker.log_text()

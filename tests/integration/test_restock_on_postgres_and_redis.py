@@ -9,16 +9,12 @@ those contexts: nothing changes."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
-from functools import partial
 from pathlib import Path
 
 import pytest
-import redis
 
-from tests.e2e import conftest as e2e
-from tests.e2e.conftest import Api, ApiFactory
+from tests.e2e.conftest import Api
 from tests.support.restock import (
     ORDERED,
     backbone_settled,
@@ -28,44 +24,17 @@ from tests.support.restock import (
     set_up,
     ship_and_deliver,
 )
-from tests.support.servers import configured_redis_url, require_redis
 from tests.support.workers import (
     WorkerPool,
-    WorkerProcess,
     run_petpro,
-    wait_until,
+    running_workers,
     worker_environment,
 )
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
-make_api = e2e.make_api  # the e2e tier's app factory (a fixture), reused here
-
 DEADLINE_SECONDS = 30.0
 CONTEXTS = ("clinic", "inventory", "vendor")
-
-
-@pytest.fixture
-def redis_url() -> str:
-    return require_redis(configured_redis_url())
-
-
-@pytest.fixture
-def prefix(redis_url: str) -> Iterator[str]:
-    """A throw-away stream prefix; its keys are deleted afterwards (never FLUSHALL)."""
-    name = f"petpro-test-{secrets.token_hex(6)}"
-    yield name
-    client = redis.Redis.from_url(redis_url)
-    try:
-        keys = list(client.scan_iter(match=f"{name}:*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
-
-
-def _ready_or_ended(worker: WorkerProcess) -> bool:
-    return bool(worker.logged("event backbone running")) or not worker.running()
 
 
 @pytest.fixture
@@ -83,30 +52,8 @@ def environment(
 @pytest.fixture
 def workers(environment: dict[str, str], tmp_path: Path) -> Iterator[WorkerPool]:
     """One `petpro worker` per context (as split services would run them), each running."""
-    pool = WorkerPool(environment, tmp_path / "logs")
-    try:
-        started = [pool.start(context) for context in CONTEXTS]
-        for worker in started:
-            wait_until(
-                partial(_ready_or_ended, worker),
-                timeout=DEADLINE_SECONDS,
-                message=worker.log_text,
-            )
-            assert worker.running(), worker.log_text()
+    with running_workers(environment, tmp_path / "logs", CONTEXTS, DEADLINE_SECONDS) as pool:
         yield pool
-    finally:
-        pool.stop_all()
-
-
-@pytest.fixture
-def split_api(make_api: ApiFactory, clean_postgres_url: str, redis_url: str, prefix: str) -> Api:
-    api = make_api(database_url=clean_postgres_url, redis_url=redis_url, stream_prefix=prefix)
-    assert not api.settings.runs_inprocess_workers  # the workers are the other processes
-    return api
-
-
-def logs(pool: WorkerPool) -> str:
-    return "\n".join(f"--- {w.name} ---\n{w.log_text()[-4000:]}" for w in pool.workers)
 
 
 def test_the_restock_flow_runs_through_the_workers(
@@ -132,6 +79,6 @@ def test_the_restock_flow_runs_through_the_workers(
         eventually(lambda: backbone_settled(api, CONTEXTS), DEADLINE_SECONDS, "the replay handled")
         assert world.snapshot() == before
     except AssertionError as error:
-        raise AssertionError(f"{error}\n{logs(workers)}") from error
+        raise AssertionError(f"{error}\n{workers.logs()}") from error
     for worker in workers.workers:
         assert worker.running(), worker.log_text()

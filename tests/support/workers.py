@@ -14,8 +14,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +172,31 @@ class WorkerPool:
         """SIGKILL whatever still runs (the test is over: nothing to finish)."""
         for worker in self.workers:
             worker.kill()
+
+    def logs(self) -> str:
+        """The end of every worker's log, for a failure message."""
+        return "\n".join(f"--- {w.name} ---\n{w.log_text()[-4000:]}" for w in self.workers)
+
+
+def _ready_or_ended(worker: WorkerProcess) -> bool:
+    return bool(worker.logged("event backbone running")) or not worker.running()
+
+
+@contextmanager
+def running_workers(
+    env: Mapping[str, str], log_dir: Path, contexts: Sequence[str], timeout: float
+) -> Iterator[WorkerPool]:
+    """One `petpro worker` per context (as split services would run them), each running its
+    backbone before the block starts; all stopped after it."""
+    pool = WorkerPool(env, log_dir)
+    try:
+        started = [pool.start(context) for context in contexts]
+        for worker in started:
+            wait_until(partial(_ready_or_ended, worker), timeout=timeout, message=worker.log_text)
+            assert worker.running(), worker.log_text()
+        yield pool
+    finally:
+        pool.stop_all()
 
 
 def run_petpro(
