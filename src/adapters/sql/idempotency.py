@@ -24,12 +24,13 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.database import SqlDatabase
+from adapters.sql.statements import Statement
 from petpro_core.shared.clock import ensure_aware
 from petpro_core.shared.idempotency import (
     ClaimOutcome,
@@ -45,11 +46,68 @@ COMPLETED = "completed"
 _CLAIM_ATTEMPTS = 3
 
 
+# What a claim writes: a fresh in-flight record.
+_FRESH = (
+    "scope",
+    "key",
+    "fingerprint",
+    "state",
+    "status_code",
+    "response_headers",
+    "response_body",
+    "created_at",
+    "locked_until",
+    "expires_at",
+)
+
+
 class SqlIdempotencyStore:
     def __init__(self, database: SqlDatabase, table: Table) -> None:
         self._database = database
         self._table = table
-        self._insert = pg_insert if database.dialect_name == "postgresql" else sqlite_insert
+        insert = pg_insert if database.dialect_name == "postgresql" else sqlite_insert
+        t = table
+        statement = insert(t)
+        new = statement.excluded
+        self._upsert = Statement(
+            statement.on_conflict_do_update(
+                index_elements=[t.c.scope, t.c.key],
+                set_={name: new[name] for name in _FRESH if name not in {"scope", "key"}},
+                where=or_(
+                    t.c.expires_at <= new.created_at,
+                    and_(
+                        t.c.state == IN_FLIGHT,
+                        t.c.locked_until <= new.created_at,
+                        t.c.fingerprint == new.fingerprint,
+                    ),
+                ),
+            ).returning(t.c.scope)
+        )
+        self._stored = Statement(
+            select(
+                t.c.fingerprint,
+                t.c.state,
+                t.c.status_code,
+                t.c.response_headers,
+                t.c.response_body,
+                t.c.locked_until,
+            ).where(t.c.scope == bindparam("scope"), t.c.key == bindparam("key"))
+        )
+        self._complete = Statement(
+            update(t)
+            .where(
+                t.c.scope == bindparam("_scope"),
+                t.c.key == bindparam("_key"),
+                t.c.state == IN_FLIGHT,
+            )
+            .values(
+                state=COMPLETED,
+                status_code=bindparam("_status_code"),
+                response_headers=bindparam("_response_headers"),
+                response_body=bindparam("_response_body"),
+                expires_at=bindparam("_expires_at"),
+            )
+        )
 
     async def claim(
         self,
@@ -82,7 +140,6 @@ class SqlIdempotencyStore:
         lock_for: timedelta,
         keep_for: timedelta,
     ) -> ClaimOutcome | None:
-        t = self._table
         fresh: dict[str, Any] = {
             "scope": scope,
             "key": key,
@@ -95,35 +152,10 @@ class SqlIdempotencyStore:
             "locked_until": now + lock_for,
             "expires_at": now + max(keep_for, lock_for),
         }
-        statement = self._insert(t).values(fresh)
-        new = statement.excluded
-        upsert = statement.on_conflict_do_update(
-            index_elements=[t.c.scope, t.c.key],
-            set_={name: new[name] for name in fresh if name not in {"scope", "key"}},
-            where=or_(
-                t.c.expires_at <= new.created_at,
-                and_(
-                    t.c.state == IN_FLIGHT,
-                    t.c.locked_until <= new.created_at,
-                    t.c.fingerprint == new.fingerprint,
-                ),
-            ),
-        ).returning(t.c.scope)
-        if (await connection.execute(upsert)).first() is not None:
+        if (await self._upsert.execute(connection, fresh)).first() is not None:
             return ClaimOutcome.claimed()
 
-        row = (
-            await connection.execute(
-                select(
-                    t.c.fingerprint,
-                    t.c.state,
-                    t.c.status_code,
-                    t.c.response_headers,
-                    t.c.response_body,
-                    t.c.locked_until,
-                ).where(t.c.scope == scope, t.c.key == key)
-            )
-        ).first()
+        row = (await self._stored.execute(connection, {"scope": scope, "key": key})).first()
         if row is None:
             return None  # gone since the upsert: try again
         if row.fingerprint != fingerprint:
@@ -143,18 +175,17 @@ class SqlIdempotencyStore:
     async def complete(
         self, scope: str, key: str, response: StoredResponse, now: datetime, keep_for: timedelta
     ) -> None:
-        t = self._table
         async with self._transaction() as connection:
-            await connection.execute(
-                update(t)
-                .where(t.c.scope == scope, t.c.key == key, t.c.state == IN_FLIGHT)
-                .values(
-                    state=COMPLETED,
-                    status_code=response.status_code,
-                    response_headers=_encode_headers(response.headers),
-                    response_body=response.body,
-                    expires_at=ensure_aware(now) + keep_for,
-                )
+            await self._complete.execute(
+                connection,
+                {
+                    "_scope": scope,
+                    "_key": key,
+                    "_status_code": response.status_code,
+                    "_response_headers": _encode_headers(response.headers),
+                    "_response_body": response.body,
+                    "_expires_at": ensure_aware(now) + keep_for,
+                },
             )
 
     async def release(self, scope: str, key: str) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.codec.cloudevents import encode_event
 from adapters.codec.events import OutboxEnvelope
+from adapters.sql.statements import Statement
 from petpro_core.shared.events import Event
 
 # An event with the message context (correlation, causation, traceparent) it was recorded in.
@@ -42,5 +43,17 @@ async def write_outbox(
         statement = insert(outbox).values(position=next_position)
         for row in rows:
             await connection.execute(statement, row)
+    elif len(rows) == 1:
+        await _insert_into(outbox).execute(connection, rows[0])
     else:
-        await connection.execute(insert(outbox), rows)
+        await _insert_into(outbox).execute_many(connection, rows)
+
+
+_INSERTS: dict[Table, Statement] = {}
+
+
+def _insert_into(outbox: Table) -> Statement:
+    statement = _INSERTS.get(outbox)
+    if statement is None:
+        statement = _INSERTS[outbox] = Statement(insert(outbox))
+    return statement

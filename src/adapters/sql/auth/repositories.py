@@ -9,6 +9,7 @@ from uuid import UUID
 
 from sqlalchemy import (
     Row,
+    bindparam,
     delete,
     exists,
     func,
@@ -32,6 +33,7 @@ from adapters.sql.auth.tables import (
 )
 from adapters.sql.column_types import UtcDateTime
 from adapters.sql.errors import violates
+from adapters.sql.statements import Statement
 from petpro_core.auth.domain.errors import (
     ConcurrentUpdate,
     EmailAlreadyRegistered,
@@ -47,6 +49,17 @@ from petpro_core.shared.pagination import PageRequest
 ConnectionGetter = Callable[[], AsyncConnection]
 
 _EMAIL_MARKERS = (USERS_EMAIL_UNIQUE, "users.email")
+# Every authenticated request reads its user and asks whether its session is still active.
+_GET_USER = Statement(select(users).where(users.c.id == bindparam("user_id")))
+_FAMILY_ACTIVE = Statement(
+    select(
+        exists().where(
+            refresh_tokens.c.family_id == bindparam("family_id"),
+            refresh_tokens.c.used_at.is_(None),
+            refresh_tokens.c.revoked_at.is_(None),
+        )
+    )
+)
 _MICROCHIP_MARKERS = (PETS_MICROCHIP_UNIQUE, "pets.microchip")
 
 
@@ -76,7 +89,7 @@ def _user_values(user: User) -> dict[str, Any]:
     }
 
 
-def _user_from(row: Row[Any]) -> User:
+def _user_from(row: Any) -> User:
     return User(
         id=row.id,
         email=row.email,
@@ -101,7 +114,7 @@ class SqlUserRepository(_SqlRepository):
             raise
 
     async def get(self, user_id: UUID) -> User | None:
-        row = (await self.connection.execute(select(users).where(users.c.id == user_id))).first()
+        row = (await _GET_USER.execute(self.connection, {"user_id": user_id})).first()
         return None if row is None else _user_from(row)
 
     async def get_by_email(self, email: str) -> User | None:
@@ -310,12 +323,8 @@ class SqlRefreshTokenRepository(_SqlRepository):
         )
 
     async def is_family_active(self, family_id: UUID) -> bool:
-        active = exists().where(
-            refresh_tokens.c.family_id == family_id,
-            refresh_tokens.c.used_at.is_(None),
-            refresh_tokens.c.revoked_at.is_(None),
-        )
-        return bool((await self.connection.execute(select(active))).scalar_one())
+        active = await _FAMILY_ACTIVE.execute(self.connection, {"family_id": family_id})
+        return bool(active.scalar_one())
 
 
 # --- login failures ----------------------------------------------------------------------

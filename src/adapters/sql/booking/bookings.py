@@ -21,13 +21,27 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, Select, and_, bindparam, func, insert, literal_column, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Uuid,
+    and_,
+    any_,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql.elements import ColumnClause
 
 from adapters.sql.booking.repositories import ConnectionGetter
 from adapters.sql.booking.tables import ACTIVE_STATUS_SQL, BOOKINGS_NO_OVERLAP, bookings
 from adapters.sql.errors import DEADLOCK_DETECTED, sqlstate, violates
+from adapters.sql.statements import Statement
 from petpro_core.booking.availability_memo import busy_fingerprint_of
 from petpro_core.booking.domain.bookings import Booking, BookingStatus, ProductLine
 from petpro_core.booking.ports import BusyInterval, SlotTaken, StaleBooking
@@ -39,13 +53,15 @@ _KEY_MARKERS = ("pk_bookings", "bookings.booking_id")
 # Literal SQL, so PostgreSQL's planner matches the partial index `ix_bookings_vet_active`.
 _ACTIVE: ColumnClause[Any] = literal_column(ACTIVE_STATUS_SQL)
 
-_INSERT = insert(bookings)
+_INSERT = Statement(insert(bookings))
 _TIMESTAMP = bookings.c.blocked_from.type
-_UPDATE = update(bookings).where(
-    bookings.c.booking_id == bindparam("_booking_id"),
-    bookings.c.version == bindparam("_stored_version"),
+_UPDATE = Statement(
+    update(bookings).where(
+        bookings.c.booking_id == bindparam("_booking_id"),
+        bookings.c.version == bindparam("_stored_version"),
+    )
 )
-_GET = select(bookings).where(bookings.c.booking_id == bindparam("booking_id"))
+_GET = Statement(select(bookings).where(bookings.c.booking_id == bindparam("booking_id")))
 # SQLite: is an active booking of this vet, other than this one, overlapping [from, until)?
 _OVERLAP: Select[Any] = (
     select(literal_column("1"))
@@ -59,32 +75,52 @@ _OVERLAP: Select[Any] = (
     )
     .limit(1)
 )
+# Active bookings of these vets whose blocked interval overlaps [start, end). The vets are
+# one array parameter on PostgreSQL (one statement whatever their number, run on asyncpg
+# directly), an expanding IN on SQLite.
+_VETS: dict[str, ColumnElement[bool]] = {
+    "postgresql": bookings.c.vet_id == any_(bindparam("vet_ids", type_=ARRAY(Uuid()))),
+    "sqlite": bookings.c.vet_id.in_(bindparam("vet_ids", expanding=True)),
+}
+
+
+def _busy_where(dialect: str) -> ColumnElement[bool]:
+    return and_(
+        _VETS[dialect],
+        _ACTIVE,
+        bookings.c.blocked_from < bindparam("end", type_=_TIMESTAMP),
+        bookings.c.blocked_until > bindparam("start", type_=_TIMESTAMP),
+    )
+
+
 # The blocked intervals of the vets' active bookings overlapping [start, end).
-# Active bookings of these vets whose blocked interval overlaps [start, end).
-_BUSY_WHERE = and_(
-    bookings.c.vet_id.in_(bindparam("vet_ids", expanding=True)),
-    _ACTIVE,
-    bookings.c.blocked_from < bindparam("end", type_=_TIMESTAMP),
-    bookings.c.blocked_until > bindparam("start", type_=_TIMESTAMP),
-)
-_BUSY: Select[Any] = (
-    select(bookings.c.vet_id, bookings.c.blocked_from, bookings.c.blocked_until)
-    .where(_BUSY_WHERE)
-    .order_by(bookings.c.blocked_from, bookings.c.vet_id)
-)
+_BUSY = {
+    dialect: Statement(
+        select(bookings.c.vet_id, bookings.c.blocked_from, bookings.c.blocked_until)
+        .where(_busy_where(dialect))
+        .order_by(bookings.c.blocked_from, bookings.c.vet_id)
+    )
+    for dialect in _VETS
+}
 # PostgreSQL sums a 64-bit hash of each blocking booking's id and version in the database,
 # so a search that finds its answer kept sends no rows; SQLite (local, no such function)
 # sends the pairs and they are hashed here.
-_BUSY_FINGERPRINT_PG: Select[Any] = select(
-    func.count(),
-    func.coalesce(
-        func.sum(
-            func.hashtextextended(func.concat(bookings.c.booking_id, ":", bookings.c.version), 0)
+_BUSY_FINGERPRINT_PG = Statement(
+    select(
+        func.count(),
+        func.coalesce(
+            func.sum(
+                func.hashtextextended(
+                    func.concat(bookings.c.booking_id, ":", bookings.c.version), 0
+                )
+            ),
+            0,
         ),
-        0,
-    ),
-).where(_BUSY_WHERE)
-_BUSY_PAIRS: Select[Any] = select(bookings.c.booking_id, bookings.c.version).where(_BUSY_WHERE)
+    ).where(_busy_where("postgresql"))
+)
+_BUSY_PAIRS: Select[Any] = select(bookings.c.booking_id, bookings.c.version).where(
+    _busy_where("sqlite")
+)
 
 
 def _values(booking: Booking) -> dict[str, Any]:
@@ -119,7 +155,7 @@ def _values(booking: Booking) -> dict[str, Any]:
     }
 
 
-def booking_from(row: Row[Any]) -> Booking:
+def booking_from(row: Any) -> Booking:
     refund = None if row.refund_amount is None else Money(row.refund_amount, row.refund_currency)
     return Booking(
         booking_id=row.booking_id,
@@ -157,7 +193,7 @@ class SqlBookingRepository:
         self.aborted = False
 
     async def get(self, booking_id: UUID) -> Booking | None:
-        row = (await self._connection().execute(_GET, {"booking_id": booking_id})).first()
+        row = (await _GET.execute(self._connection(), {"booking_id": booking_id})).first()
         return None if row is None else booking_from(row)
 
     async def add(self, booking: Booking) -> None:
@@ -166,7 +202,7 @@ class SqlBookingRepository:
         if not on_postgresql and booking.is_active:
             await self._refuse_overlap(booking)
         try:
-            await connection.execute(_INSERT, _values(booking))
+            await _INSERT.execute(connection, _values(booking))
         except DBAPIError as exc:
             self._raise_if_slot_taken(exc, on_postgresql)
             raise
@@ -180,7 +216,7 @@ class SqlBookingRepository:
         values["_booking_id"] = values.pop("booking_id")
         values["_stored_version"] = booking.version - 1
         try:
-            result = await connection.execute(_UPDATE, values)
+            result = await _UPDATE.execute(connection, values)
         except DBAPIError as exc:
             self._raise_if_slot_taken(exc, on_postgresql)
             raise
@@ -223,10 +259,10 @@ class SqlBookingRepository:
     ) -> list[BusyInterval]:
         if not vet_ids:
             return []
-        result = await self._connection().execute(
-            _BUSY, {"vet_ids": list(vet_ids), "start": start, "end": end}
+        connection = self._connection()
+        rows = await _BUSY[connection.dialect.name].execute(
+            connection, {"vet_ids": list(vet_ids), "start": start, "end": end}
         )
-        rows = result.all()
         return [
             BusyInterval(
                 vet_id=row.vet_id, blocked_from=row.blocked_from, blocked_until=row.blocked_until
@@ -240,7 +276,7 @@ class SqlBookingRepository:
         connection = self._connection()
         parameters = {"vet_ids": list(vet_ids), "start": start, "end": end}
         if connection.dialect.name == "postgresql":
-            count, total = (await connection.execute(_BUSY_FINGERPRINT_PG, parameters)).one()
+            count, total = (await _BUSY_FINGERPRINT_PG.execute(connection, parameters)).one()
             return f"{count}:{total}"
         rows = (await connection.execute(_BUSY_PAIRS, parameters)).all()
         return busy_fingerprint_of((row.booking_id, row.version) for row in rows)

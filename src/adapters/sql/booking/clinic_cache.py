@@ -20,6 +20,7 @@ from sqlalchemy.sql.dml import Insert
 
 from adapters.sql.booking.repositories import ConnectionGetter
 from adapters.sql.booking.tables import clinic_cache, schedule_cache, service_cache
+from adapters.sql.statements import Statement
 from petpro_core.booking.domain.clinic_cache import CachedClinic, CachedSchedule, CachedService
 from petpro_core.contracts.clinic import (
     BookingPolicy,
@@ -201,19 +202,21 @@ def _schedule_from(row: Any) -> CachedSchedule:
 # JSON each time cost more than the search's SQL. One statement reads the three stored
 # versions, and an entry is parsed again only when its version moved. Keyed by database too
 # (tests run many); an entry written through this process is dropped at once.
-_VERSIONS = select(
-    select(clinic_cache.c.version)
-    .where(clinic_cache.c.clinic_id == bindparam("clinic_id"))
-    .scalar_subquery()
-    .label("clinic"),
-    select(service_cache.c.version)
-    .where(service_cache.c.service_id == bindparam("service_id"))
-    .scalar_subquery()
-    .label("service"),
-    select(schedule_cache.c.version)
-    .where(schedule_cache.c.clinic_id == bindparam("clinic_id"))
-    .scalar_subquery()
-    .label("schedule"),
+_VERSIONS = Statement(
+    select(
+        select(clinic_cache.c.version)
+        .where(clinic_cache.c.clinic_id == bindparam("clinic_id"))
+        .scalar_subquery()
+        .label("clinic"),
+        select(service_cache.c.version)
+        .where(service_cache.c.service_id == bindparam("service_id"))
+        .scalar_subquery()
+        .label("service"),
+        select(schedule_cache.c.version)
+        .where(schedule_cache.c.clinic_id == bindparam("clinic_id"))
+        .scalar_subquery()
+        .label("schedule"),
+    )
 )
 _MAX_PARSED = 10_000
 _parsed: dict[tuple[str, str, UUID], Any] = {}
@@ -228,7 +231,7 @@ class SqlClinicCacheRepository:
     ) -> tuple[CachedClinic | None, CachedService | None, CachedSchedule | None]:
         connection = self._connection()
         versions = (
-            await connection.execute(_VERSIONS, {"clinic_id": clinic_id, "service_id": service_id})
+            await _VERSIONS.execute(connection, {"clinic_id": clinic_id, "service_id": service_id})
         ).one()
         database = _database_of(connection)
         clinic = await self._kept(database, "clinic", clinic_id, versions.clinic, self.clinic)

@@ -6,15 +6,18 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.sqlite import Insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.booking.tables import pet_cache
+from adapters.sql.statements import Statement
 from petpro_core.booking.domain.pet_cache import CachedPet
 
 ConnectionGetter = Callable[[], AsyncConnection]
+
+_GET_PET = Statement(select(pet_cache).where(pet_cache.c.pet_id == bindparam("pet_id")))
 
 
 def _row_values(pet: CachedPet) -> dict[str, Any]:
@@ -30,7 +33,7 @@ def _row_values(pet: CachedPet) -> dict[str, Any]:
     }
 
 
-def _cached_pet_from(row: Row[Any]) -> CachedPet:
+def _cached_pet_from(row: Any) -> CachedPet:
     return CachedPet(
         pet_id=row.pet_id,
         owner_id=row.owner_id,
@@ -103,10 +106,7 @@ class SqlPetCacheRepository:
         self._pending: dict[UUID, CachedPet] = {}
 
     async def get(self, pet_id: UUID) -> CachedPet | None:
-        result = await self._connection().execute(
-            select(pet_cache).where(pet_cache.c.pet_id == pet_id)
-        )
-        row = result.first()
+        row = (await _GET_PET.execute(self._connection(), {"pet_id": pet_id})).first()
         stored = None if row is None else _cached_pet_from(row)
         pending = self._pending.get(pet_id)
         # What commit will leave: the buffered entry only if it beats the stored one.

@@ -6,23 +6,26 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, Select, bindparam, func, insert, literal_column, or_, select, update
+from sqlalchemy import Select, bindparam, func, insert, literal_column, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from adapters.sql.booking.repositories import ConnectionGetter
 from adapters.sql.booking.tables import SAGA_UNFINISHED_SQL, booking_sagas, bookings
 from adapters.sql.errors import violates
+from adapters.sql.statements import Statement
 from petpro_core.booking.domain.saga import BookingSaga, SagaPhase
 from petpro_core.booking.ports import StaleBooking
 from petpro_core.booking.views import PaymentRecord, payment_record_of
 from petpro_core.shared.money import Money
 
-_INSERT = insert(booking_sagas)
-_UPDATE = update(booking_sagas).where(
-    booking_sagas.c.booking_id == bindparam("_booking_id"),
-    booking_sagas.c.version == bindparam("_stored_version"),
+_INSERT = Statement(insert(booking_sagas))
+_UPDATE = Statement(
+    update(booking_sagas).where(
+        booking_sagas.c.booking_id == bindparam("_booking_id"),
+        booking_sagas.c.version == bindparam("_stored_version"),
+    )
 )
-_GET = select(booking_sagas).where(booking_sagas.c.booking_id == bindparam("booking_id"))
+_GET = Statement(select(booking_sagas).where(booking_sagas.c.booking_id == bindparam("booking_id")))
 _TIMESTAMP = booking_sagas.c.next_attempt_at.type
 _KEY_MARKERS = ("pk_booking_sagas", "booking_sagas.booking_id")
 
@@ -86,7 +89,7 @@ def _values(saga: BookingSaga) -> dict[str, Any]:
     }
 
 
-def saga_from(row: Row[Any]) -> BookingSaga:
+def saga_from(row: Any) -> BookingSaga:
     return BookingSaga(
         booking_id=row.booking_id,
         phase=SagaPhase(row.phase),
@@ -121,13 +124,13 @@ class SqlBookingSagaRepository:
         self.aborted = False
 
     async def get(self, booking_id: UUID) -> BookingSaga | None:
-        row = (await self._connection().execute(_GET, {"booking_id": booking_id})).first()
+        row = (await _GET.execute(self._connection(), {"booking_id": booking_id})).first()
         return None if row is None else saga_from(row)
 
     async def add(self, saga: BookingSaga) -> None:
         connection = self._connection()
         try:
-            await connection.execute(_INSERT, _values(saga))
+            await _INSERT.execute(connection, _values(saga))
         except IntegrityError as exc:
             if violates(exc, *_KEY_MARKERS):
                 self.aborted = connection.dialect.name == "postgresql"
@@ -138,7 +141,7 @@ class SqlBookingSagaRepository:
         values = _values(saga)
         values["_booking_id"] = values.pop("booking_id")
         values["_stored_version"] = saga.version - 1
-        result = await self._connection().execute(_UPDATE, values)
+        result = await _UPDATE.execute(self._connection(), values)
         if result.rowcount != 1:
             raise StaleBooking(
                 f"the saga of booking {saga.booking_id} is not at version {saga.version - 1}"
