@@ -132,7 +132,7 @@ SCHEDULE = """SELECT booking.schedule_cache.clinic_id, booking.schedule_cache.we
 # T3
 BUSY = """SELECT booking.bookings.vet_id, booking.bookings.blocked_from,
  booking.bookings.blocked_until FROM booking.bookings
- WHERE booking.bookings.vet_id IN ($1::UUID) AND status IN ('held', 'confirmed')
+ WHERE booking.bookings.vet_id = ANY ($1::UUID[]) AND status IN ('held', 'confirmed')
  AND booking.bookings.blocked_from < $2::TIMESTAMP WITH TIME ZONE
  AND booking.bookings.blocked_until > $3::TIMESTAMP WITH TIME ZONE
  ORDER BY booking.bookings.blocked_from, booking.bookings.vet_id"""
@@ -442,7 +442,7 @@ async def create_booking(
             async with connection.transaction():
                 await connection.fetchrow(BOOKING, booking_id)
                 busy_rows = await connection.fetch(
-                    BUSY, vet_id, blocked_until + BUSY_MARGIN, blocked_from - BUSY_MARGIN
+                    BUSY, [vet_id], blocked_until + BUSY_MARGIN, blocked_from - BUSY_MARGIN
                 )
                 now = datetime.now(UTC)
                 hours, exceptions = _schedule(schedule)

@@ -9,6 +9,7 @@ redelivered event's second insert a no-op.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from uuid import UUID
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    bindparam,
     delete,
     text,
 )
@@ -32,6 +34,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sql.column_types import Json, UtcDateTime
+from adapters.sql.statements import Statement
 
 OUTBOX_NOTIFY_CHANNEL = "petpro_outbox"
 
@@ -120,17 +123,26 @@ def inbox_table(metadata: MetaData) -> Table:
     return table
 
 
+@functools.cache
+def _claim_from_array(table: Table) -> Statement:
+    """PostgreSQL: one fixed statement for any batch size, the ids as an array."""
+    return Statement(
+        text(
+            f"INSERT INTO {table.schema}.{table.name} (consumer, event_id, handled_at) "  # noqa: S608
+            "SELECT :consumer, ids.id, :handled_at FROM unnest(CAST(:ids AS uuid[])) AS ids(id) "
+            "ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id"
+        )
+        .bindparams(bindparam("handled_at", type_=UtcDateTime()))
+        .columns(event_id=Uuid())
+    )
+
+
 class SqlInbox:
     """`claim` inserts the batch's inbox rows in one statement and answers the new ids."""
 
     def __init__(self, connection: Callable[[], AsyncConnection], table: Table) -> None:
         self._connection = connection
         self._table = table
-        self._claim_from_array = text(
-            f"INSERT INTO {table.schema}.{table.name} (consumer, event_id, handled_at) "  # noqa: S608
-            "SELECT :consumer, ids.id, :handled_at FROM unnest(CAST(:ids AS uuid[])) AS ids(id) "
-            "ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id"
-        ).columns(event_id=Uuid())
 
     async def claim(self, consumer: str, event_ids: Sequence[UUID]) -> set[UUID]:
         if not event_ids:
@@ -139,11 +151,10 @@ class SqlInbox:
         handled_at = datetime.now(UTC)
         ids = list(dict.fromkeys(event_ids))
         if connection.dialect.name == "postgresql":
-            # One fixed statement for any batch size (compiled once): the ids as an array.
-            result = await connection.execute(
-                self._claim_from_array,
-                {"consumer": consumer, "ids": ids, "handled_at": handled_at},
+            claimed = await _claim_from_array(self._table).execute(
+                connection, {"consumer": consumer, "ids": ids, "handled_at": handled_at}
             )
+            return set(claimed.scalars())
         else:
             rows = [{"consumer": consumer, "event_id": i, "handled_at": handled_at} for i in ids]
             statement = (
