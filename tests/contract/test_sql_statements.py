@@ -211,3 +211,20 @@ async def test_a_cancelled_statement_invalidates_its_connection(
 
     async with postgres_database.engine.connect() as fresh:  # the pool hands out a sound one
         assert (await BY_SCOPE.execute(fresh, {"scope": "s"})).all() == []
+
+
+async def test_reads_before_the_first_write_need_no_transaction(
+    database: SqlDatabase, connection: AsyncConnection
+) -> None:
+    await INSERT.execute(connection, record("k1"))
+    await connection.commit()
+
+    assert (await BY_SCOPE.execute(connection, {"scope": "s"})).one().key == "k1"
+    if database.dialect_name == "postgresql":
+        assert not connection.in_transaction()  # SQLite: SQLAlchemy's own BEGIN, as always
+    await INSERT.execute(connection, record("k2"))
+    assert connection.in_transaction()
+    assert len(await BY_SCOPE.execute(connection, {"scope": "s"})) == 2  # its own write
+    await connection.rollback()
+
+    assert await stored(database) == ["k1"]
