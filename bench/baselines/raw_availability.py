@@ -3,21 +3,18 @@ raw asyncpg, as a bare ASGI callable under uvicorn (`bench.baselines.raw_availab
 
 It does the work the product's endpoint does, and no more:
 
-1. the bearer token: the same PyJWT/Ed25519 checks, then in one transaction the two
-   statements of auth's `Authenticate` (the user by id; the session's refresh-token family
-   still active);
-2. one transaction reading booking's caches: the clinic, the service, the schedule (the
-   three SELECTs of `BookingHandlers._offer`);
-3. one transaction reading the vets' busy intervals with the same one-day margin
-   (`SqlBookingRepository.busy`; `vet_id = ANY($1)` where SQLAlchemy expands `IN (…)`);
+1. the bearer token: the same PyJWT/Ed25519 checks, then auth's `Authenticate` statement
+   (the user, if the session's refresh-token family is still active);
+2. booking's caches: the clinic, the service, the schedule;
+3. the vets' busy intervals with the same one-day margin (`SqlBookingRepository.busy`);
 4. the same pure computation, `petpro_core.booking.domain.availability.free_slots`, on the
    same domain values built from those rows;
 5. the same JSON document (`clinic_id`, `service_id`, `slots` of `vet_id`,
    `starts_at`, `ends_at`), encoded with the standard library.
 
-Statements were captured from the product with SQLAlchemy's `before_cursor_execute` (see the
-README's benchmark section); SQLAlchemy's pool also pings each connection it checks out
-(`pool_pre_ping`), which this baseline does not.
+Every read runs outside a transaction, as the product's plain reads before a write do. What
+it leaves out is the product's memo (an answer kept per cache versions and busy fingerprint):
+it computes every answer.
 """
 
 from __future__ import annotations
@@ -50,12 +47,12 @@ BUSY_MARGIN = timedelta(days=1)
 MAX_WINDOW = timedelta(days=31)
 
 # 1. Authenticate (auth's unit of work)
-USER = """SELECT auth.users.id, auth.users.email, auth.users.display_name,
+USER_IN_ACTIVE_SESSION = """SELECT auth.users.id, auth.users.email, auth.users.display_name,
  auth.users.password_hash, auth.users.roles, auth.users.language, auth.users.created_at,
- auth.users.updated_at, auth.users.version FROM auth.users WHERE auth.users.id = $1::UUID"""
-SESSION_ACTIVE = """SELECT EXISTS (SELECT * FROM auth.refresh_tokens
- WHERE auth.refresh_tokens.family_id = $1::UUID AND auth.refresh_tokens.used_at IS NULL
- AND auth.refresh_tokens.revoked_at IS NULL) AS anon_1"""
+ auth.users.updated_at, auth.users.version FROM auth.users
+ WHERE auth.users.id = $1::UUID AND (EXISTS (SELECT * FROM auth.refresh_tokens
+ WHERE auth.refresh_tokens.family_id = $2::UUID AND auth.refresh_tokens.user_id = auth.users.id
+ AND auth.refresh_tokens.used_at IS NULL AND auth.refresh_tokens.revoked_at IS NULL))"""
 # 2. booking's caches
 CLINIC = """SELECT booking.clinic_cache.clinic_id, booking.clinic_cache.name,
  booking.clinic_cache.time_zone, booking.clinic_cache.policy, booking.clinic_cache.staff,
@@ -91,10 +88,9 @@ def verifier() -> Verifier:
 
 async def authenticate(pool: asyncpg.Pool, request: Request) -> UUID:
     claims = verifier().verify(request.headers)
-    async with pool.acquire() as connection, connection.transaction():
-        user = await connection.fetchrow(USER, claims.user_id)
-        active = await connection.fetchval(SESSION_ACTIVE, claims.session_id)
-    if user is None or not active:
+    async with pool.acquire() as connection:
+        user = await connection.fetchrow(USER_IN_ACTIVE_SESSION, claims.user_id, claims.session_id)
+    if user is None:
         raise HttpError(401, "the session of this token has ended")
     return claims.user_id
 
@@ -174,7 +170,7 @@ async def availability(
     if window_end <= window_start or window_end - window_start > MAX_WINDOW:
         raise HttpError(400, "the window ends after it starts, at most 31 days later")
 
-    async with pool.acquire() as connection, connection.transaction():
+    async with pool.acquire() as connection:
         clinic = await connection.fetchrow(CLINIC, clinic_id)
         service_row = await connection.fetchrow(SERVICE, service_id)
         schedule = await connection.fetchrow(SCHEDULE, clinic_id)
@@ -187,7 +183,7 @@ async def availability(
     if schedule is not None:
         service = _service(service_row)
         vets = [vet_filter] if vet_filter is not None else sorted(service.vet_ids)
-        async with pool.acquire() as connection, connection.transaction():
+        async with pool.acquire() as connection:
             rows = await connection.fetch(
                 BUSY, vets, window_end + BUSY_MARGIN, window_start - BUSY_MARGIN
             )

@@ -5,17 +5,19 @@ It runs the statements the product's endpoint runs on the success path, in the s
 transactions and the same order (captured from `petpro serve` with PostgreSQL's
 `log_statement = all`; see the README's benchmark section), with the same values:
 
-  T0  token/session   BEGIN; user by id; session's refresh-token family active; ROLLBACK
-                      (after the same PyJWT/Ed25519 checks of the bearer token)
+  T0  token/session   the user, if the session's refresh-token family is active (one
+                      statement, no transaction: a plain read); after the same
+                      PyJWT/Ed25519 checks of the bearer token
   T1  idempotency     BEGIN; claim the key (INSERT … ON CONFLICT DO UPDATE … WHERE
                       expired or abandoned … RETURNING); COMMIT
-  T2  reads          BEGIN; booking by id (the id derived from the key); booking's copy
-                      of the pet; the clinic's, service's and schedule's cache versions (one
-                      statement; a row is read and parsed again only when its version moved);
-                      ROLLBACK
-  T3  hold            BEGIN; booking by id; the vet's busy intervals (± one day);
-                      [is_free_slot]; INSERT booking (held); INSERT saga (charging);
-                      INSERT outbox booking.created; COMMIT
+  T2  reads           booking by id (the id derived from the key); booking's copy of the
+                      pet; the clinic's, service's and schedule's cache versions (one
+                      statement; a row is read and parsed again only when its version
+                      moved); no transaction (plain reads)
+  T3  hold            booking by id; the vet's busy intervals (± one day); [is_free_slot];
+                      BEGIN; INSERT booking (held); INSERT saga (charging); INSERT outbox
+                      booking.created; COMMIT (the reads before the first write need no
+                      transaction under READ COMMITTED, as in the product)
   T4  saga lease      BEGIN; UPDATE saga (version check, lease: a charge may be sent); COMMIT
                       [charge: the same in-process FakePaymentGateway, token tok_visa]
   T5  saga outcome    BEGIN; UPDATE saga (finished, payment); UPDATE booking (confirmed);
@@ -71,12 +73,12 @@ DERIVED_ID_NAMESPACE = uuid5(NAMESPACE_URL, "https://petpro.dev/idempotency")
 SCHEMA_BASE = "https://petpro.dev/schemas/events/"
 
 # T0
-USER = """SELECT auth.users.id, auth.users.email, auth.users.display_name,
+USER_IN_ACTIVE_SESSION = """SELECT auth.users.id, auth.users.email, auth.users.display_name,
  auth.users.password_hash, auth.users.roles, auth.users.language, auth.users.created_at,
- auth.users.updated_at, auth.users.version FROM auth.users WHERE auth.users.id = $1::UUID"""
-SESSION_ACTIVE = """SELECT EXISTS (SELECT * FROM auth.refresh_tokens
- WHERE auth.refresh_tokens.family_id = $1::UUID AND auth.refresh_tokens.used_at IS NULL
- AND auth.refresh_tokens.revoked_at IS NULL) AS anon_1"""
+ auth.users.updated_at, auth.users.version FROM auth.users
+ WHERE auth.users.id = $1::UUID AND (EXISTS (SELECT * FROM auth.refresh_tokens
+ WHERE auth.refresh_tokens.family_id = $2::UUID AND auth.refresh_tokens.user_id = auth.users.id
+ AND auth.refresh_tokens.used_at IS NULL AND auth.refresh_tokens.revoked_at IS NULL))"""
 # T1
 CLAIM = """INSERT INTO booking.idempotency_keys (scope, key, fingerprint, state, status_code,
  response_headers, response_body, created_at, locked_until, expires_at)
@@ -376,13 +378,9 @@ async def create_booking(
     context = {"traceparent": traceparent(), "correlation_id": str(new_id())}
 
     async with pool.acquire() as connection:
-        # T0: the token's user and session
-        transaction = connection.transaction()
-        await transaction.start()
-        user = await connection.fetchrow(USER, claims.user_id)
-        active = await connection.fetchval(SESSION_ACTIVE, claims.session_id)
-        await transaction.rollback()
-        if user is None or not active:
+        # T0: the token's user, in an active session
+        user = await connection.fetchrow(USER_IN_ACTIVE_SESSION, claims.user_id, claims.session_id)
+        if user is None:
             raise HttpError(401, "the session of this token has ended")
         if "pet_owner" not in json.loads(user["roles"]):
             raise HttpError(403, "only pet owners book appointments")
@@ -410,15 +408,12 @@ async def create_booking(
         booking_id = uuid5(DERIVED_ID_NAMESPACE, f"{scope}\n{key}")
 
         # T2: a booking with this id already? the pet, and the offer's versions
-        transaction = connection.transaction()
-        await transaction.start()
         existing = await connection.fetchrow(BOOKING, booking_id)
         pet = await connection.fetchrow(PET, pet_id)
         versions = await connection.fetchrow(VERSIONS, clinic_id, service_id)
         clinic = await _kept(connection, CLINIC, "clinic", clinic_id, versions["clinic"])
         service_row = await _kept(connection, SERVICE, "service", service_id, versions["service"])
         schedule = await _kept(connection, SCHEDULE, "schedule", clinic_id, versions["schedule"])
-        await transaction.rollback()
         if existing is not None:
             raise HttpError(409, "replays are not part of the baseline")
         if pet is None or pet["owner_id"] != claims.user_id or pet["deleted"]:
@@ -439,32 +434,32 @@ async def create_booking(
 
         # T3: hold the slot
         try:
+            await connection.fetchrow(BOOKING, booking_id)
+            busy_rows = await connection.fetch(
+                BUSY, [vet_id], blocked_until + BUSY_MARGIN, blocked_from - BUSY_MARGIN
+            )
+            now = datetime.now(UTC)
+            hours, exceptions = _schedule(schedule)
+            if not is_free_slot(
+                zone=ZoneInfo(clinic["time_zone"]),
+                policy=BookingPolicy(**json.loads(clinic["policy"])),
+                service=service,
+                weekly_hours=hours,
+                exceptions=exceptions,
+                busy=[
+                    BusyInterval(
+                        vet_id=row["vet_id"],
+                        blocked_from=row["blocked_from"],
+                        blocked_until=row["blocked_until"],
+                    )
+                    for row in busy_rows
+                ],
+                now=now,
+                vet_id=vet_id,
+                starts_at=starts_utc,
+            ):
+                raise HttpError(409, "the slot is not free")
             async with connection.transaction():
-                await connection.fetchrow(BOOKING, booking_id)
-                busy_rows = await connection.fetch(
-                    BUSY, [vet_id], blocked_until + BUSY_MARGIN, blocked_from - BUSY_MARGIN
-                )
-                now = datetime.now(UTC)
-                hours, exceptions = _schedule(schedule)
-                if not is_free_slot(
-                    zone=ZoneInfo(clinic["time_zone"]),
-                    policy=BookingPolicy(**json.loads(clinic["policy"])),
-                    service=service,
-                    weekly_hours=hours,
-                    exceptions=exceptions,
-                    busy=[
-                        BusyInterval(
-                            vet_id=row["vet_id"],
-                            blocked_from=row["blocked_from"],
-                            blocked_until=row["blocked_until"],
-                        )
-                        for row in busy_rows
-                    ],
-                    now=now,
-                    vet_id=vet_id,
-                    starts_at=starts_utc,
-                ):
-                    raise HttpError(409, "the slot is not free")
                 await connection.execute(
                     INSERT_BOOKING,
                     booking_id,

@@ -462,8 +462,33 @@ async def test_refresh_token_round_trip_and_single_use(uow_factory: AuthAdapter)
     assert stored is not None and stored.is_spent()
 
 
+async def test_the_user_in_an_active_session(uow_factory: AuthAdapter) -> None:
+    ann, bob = a_user(), a_user("bob@example.com")
+    ann_phone, ann_laptop, bob_phone = new_id(), new_id(), new_id()
+    async with uow_factory() as uow:
+        await uow.users.add(ann)
+        await uow.users.add(bob)
+        await uow.refresh_tokens.add(a_token(ann_phone, ann.id, "a1"))
+        await uow.refresh_tokens.add(a_token(ann_laptop, ann.id, "a2"))
+        await uow.refresh_tokens.add(a_token(bob_phone, bob.id, "b1"))
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        assert await uow.users.get_in_active_session(ann.id, ann_phone) == ann
+        assert await uow.users.get_in_active_session(ann.id, new_id()) is None
+        assert await uow.users.get_in_active_session(new_id(), ann_phone) is None
+        # A live session of someone else is not this user's.
+        assert await uow.users.get_in_active_session(ann.id, bob_phone) is None
+        await uow.refresh_tokens.revoke_family(ann_phone, T0 + timedelta(hours=1))
+        assert await uow.refresh_tokens.mark_used("b1".ljust(64, "0"), T0 + timedelta(hours=1))
+        assert await uow.users.get_in_active_session(ann.id, ann_phone) is None
+        assert await uow.users.get_in_active_session(bob.id, bob_phone) is None  # rotated away
+        assert await uow.users.get_in_active_session(ann.id, ann_laptop) == ann
+
+
 async def test_revoking_families_and_users(uow_factory: AuthAdapter) -> None:
-    ann, bob = new_id(), new_id()
+    ann_user, bob_user = a_user(), a_user("bob@example.com")
+    ann, bob = ann_user.id, bob_user.id
     ann_phone, ann_laptop, bob_phone = new_id(), new_id(), new_id()
     tokens = [
         a_token(ann_phone, ann, "a1"),
@@ -472,28 +497,32 @@ async def test_revoking_families_and_users(uow_factory: AuthAdapter) -> None:
         a_token(bob_phone, bob, "b1"),
     ]
     async with uow_factory() as uow:
+        await uow.users.add(ann_user)
+        await uow.users.add(bob_user)
         for token in tokens:
             await uow.refresh_tokens.add(token)
         await uow.commit()
 
+    async def active(uow: AuthUnitOfWork, user_id: UUID, family_id: UUID) -> bool:
+        return await uow.users.get_in_active_session(user_id, family_id) is not None
+
     at = T0 + timedelta(hours=1)
     async with uow_factory() as uow:
-        assert await uow.refresh_tokens.is_family_active(ann_phone)
-        assert not await uow.refresh_tokens.is_family_active(new_id())
+        assert await active(uow, ann, ann_phone)
         # A family whose only token was rotated away (used) is no longer active.
         assert await uow.refresh_tokens.mark_used(tokens[3].token_hash, at)
-        assert not await uow.refresh_tokens.is_family_active(bob_phone)
+        assert not await active(uow, bob, bob_phone)
 
         await uow.refresh_tokens.revoke_family(ann_phone, at)
-        assert not await uow.refresh_tokens.is_family_active(ann_phone)
-        assert await uow.refresh_tokens.is_family_active(ann_laptop)
+        assert not await active(uow, ann, ann_phone)
+        assert await active(uow, ann, ann_laptop)
         assert await uow.refresh_tokens.mark_used(tokens[0].token_hash, at) is False
         await uow.commit()
 
     later = at + timedelta(hours=1)
     async with uow_factory() as uow:
         await uow.refresh_tokens.revoke_all_of_user(ann, later)
-        assert not await uow.refresh_tokens.is_family_active(ann_laptop)
+        assert not await active(uow, ann, ann_laptop)
         await uow.commit()
 
     async with uow_factory() as uow:

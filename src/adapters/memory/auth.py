@@ -59,6 +59,7 @@ def _page(items: list[object], page: PageRequest) -> list[object]:
 class InMemoryUserRepository:
     def __init__(self, state: AuthState) -> None:
         self._users = state.users
+        self._tokens = state.refresh_tokens
 
     async def add(self, user: User) -> None:
         if any(u.email.lower() == user.email.lower() for u in self._users.values()):
@@ -67,6 +68,13 @@ class InMemoryUserRepository:
 
     async def get(self, user_id: UUID) -> User | None:
         return self._users.get(user_id)
+
+    async def get_in_active_session(self, user_id: UUID, family_id: UUID) -> User | None:
+        active = any(
+            t.family_id == family_id and t.user_id == user_id and not t.is_spent()
+            for t in self._tokens.values()
+        )
+        return self._users.get(user_id) if active else None
 
     async def get_by_email(self, email: str) -> User | None:
         return next((u for u in self._users.values() if u.email.lower() == email.lower()), None)
@@ -148,8 +156,6 @@ class InMemoryRefreshTokenRepository:
             if matches(token) and token.revoked_at is None:  # type: ignore[operator]
                 self._tokens[key] = replace(token, revoked_at=at)
 
-    async def is_family_active(self, family_id: UUID) -> bool:
-        return any(t.family_id == family_id and not t.is_spent() for t in self._tokens.values())
 
 
 class InMemoryLoginFailureLog:

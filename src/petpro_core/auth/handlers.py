@@ -260,9 +260,9 @@ class AuthHandlers:
             cmd.access_token, now=self._deps.clock.now()
         )
         async with self._deps.uow() as uow:
-            user = await uow.users.get(claims.user_id)
-            if user is None or not await uow.refresh_tokens.is_family_active(claims.session_id):
-                raise InvalidToken("the session of this token has ended")
+            user = await uow.users.get_in_active_session(claims.user_id, claims.session_id)
+        if user is None:
+            raise InvalidToken("the session of this token has ended")
         return Principal(user_id=user.id, roles=user.roles)
 
     async def get_user(self, cmd: GetUser) -> User:

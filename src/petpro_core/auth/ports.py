@@ -40,6 +40,12 @@ class UserRepository(Protocol):
 
     async def get(self, user_id: UUID) -> User | None: ...
 
+    async def get_in_active_session(self, user_id: UUID, family_id: UUID) -> User | None:
+        """The user, while `family_id` is one of their sessions that is still active (a
+        token of the family neither revoked nor replaced by rotation); else None. One look-up
+        for every authenticated request."""
+        ...
+
     async def get_by_email(self, email: str) -> User | None:
         """Look up by normalised e-mail, case-insensitively."""
         ...
@@ -86,9 +92,6 @@ class RefreshTokenRepository(Protocol):
 
     async def revoke_all_of_user(self, user_id: UUID, at: datetime) -> None: ...
 
-    async def is_family_active(self, family_id: UUID) -> bool:
-        """True while the family has a token that is neither revoked nor replaced by rotation."""
-        ...
 
 
 class LoginFailureLog(Protocol):

@@ -51,13 +51,15 @@ ConnectionGetter = Callable[[], AsyncConnection]
 _EMAIL_MARKERS = (USERS_EMAIL_UNIQUE, "users.email")
 # Every authenticated request reads its user and asks whether its session is still active.
 _GET_USER = Statement(select(users).where(users.c.id == bindparam("user_id")))
-_FAMILY_ACTIVE = Statement(
-    select(
+_USER_IN_ACTIVE_SESSION = Statement(
+    select(users).where(
+        users.c.id == bindparam("user_id"),
         exists().where(
             refresh_tokens.c.family_id == bindparam("family_id"),
+            refresh_tokens.c.user_id == users.c.id,
             refresh_tokens.c.used_at.is_(None),
             refresh_tokens.c.revoked_at.is_(None),
-        )
+        ),
     )
 )
 _MICROCHIP_MARKERS = (PETS_MICROCHIP_UNIQUE, "pets.microchip")
@@ -115,6 +117,13 @@ class SqlUserRepository(_SqlRepository):
 
     async def get(self, user_id: UUID) -> User | None:
         row = (await _GET_USER.execute(self.connection, {"user_id": user_id})).first()
+        return None if row is None else _user_from(row)
+
+    async def get_in_active_session(self, user_id: UUID, family_id: UUID) -> User | None:
+        found = await _USER_IN_ACTIVE_SESSION.execute(
+            self.connection, {"user_id": user_id, "family_id": family_id}
+        )
+        row = found.first()
         return None if row is None else _user_from(row)
 
     async def get_by_email(self, email: str) -> User | None:
@@ -321,10 +330,6 @@ class SqlRefreshTokenRepository(_SqlRepository):
             .where(refresh_tokens.c.user_id == user_id, refresh_tokens.c.revoked_at.is_(None))
             .values(revoked_at=at)
         )
-
-    async def is_family_active(self, family_id: UUID) -> bool:
-        active = await _FAMILY_ACTIVE.execute(self.connection, {"family_id": family_id})
-        return bool(active.scalar_one())
 
 
 # --- login failures ----------------------------------------------------------------------
