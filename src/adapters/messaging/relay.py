@@ -112,14 +112,19 @@ class OutboxRelay:
         With several claims in flight (SKIP LOCKED gives each its own rows), the database
         and Redis time of one batch overlaps the Python work of the next."""
         stop = stop or asyncio.Event()
+        # One claim first: an idle outbox, or a few new rows (the usual wake-up), costs one
+        # round of statements, not one per claim.
+        first = await self.relay_once()
+        if first < self._settings.batch_size or stop.is_set():
+            return first
         if self._settings.concurrent_claims == 1:
-            return await self._drain(stop)
+            return first + await self._drain(stop)
         async with asyncio.TaskGroup() as claims:
             drains = [
                 claims.create_task(self._drain(stop))
                 for _ in range(self._settings.concurrent_claims)
             ]
-        return sum(drain.result() for drain in drains)
+        return first + sum(drain.result() for drain in drains)
 
     async def _drain(self, stop: asyncio.Event) -> int:
         total = 0
