@@ -211,6 +211,19 @@ def test_a_tampered_payload_is_refused(issuer: JwtTokenIssuer) -> None:
     _refused(issuer, f"{header}.{token.split('.')[1]}.{flipped}")
 
 
+def test_a_remembered_token_is_still_judged_on_every_use(issuer: JwtTokenIssuer) -> None:
+    token = issuer.issue_access_token(
+        user_id=USER_ID, session_id=SESSION_ID, roles=frozenset({Role.PET_OWNER}), now=NOW
+    ).token
+    first = issuer.verify_access_token(token, now=NOW)
+    assert issuer.verify_access_token(token, now=NOW + timedelta(minutes=5)) == first
+    header, payload, signature = token.split(".")
+    flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
+    _refused(issuer, f"{header}.{payload}.{flipped}")  # another text: checked afresh
+    assert "expired" in str(_refused(issuer, token, now=NOW + timedelta(hours=1)))
+    assert "not valid yet" in str(_refused(issuer, token, now=NOW - timedelta(hours=1)))
+
+
 def test_a_token_signed_by_another_key_is_refused(issuer: JwtTokenIssuer) -> None:
     impostor = JwtTokenIssuer(OTHER_KEY, SETTINGS)
     token = impostor.issue_access_token(

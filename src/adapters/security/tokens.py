@@ -9,7 +9,7 @@ The token header carries `typ: at+jwt` (RFC 9068) and the claims a `token_type` 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import jwt
@@ -50,11 +50,18 @@ class TokenSettings:
     leeway: timedelta = timedelta(seconds=30)
 
 
+# Verified tokens remembered by their exact text (a client sends the same token with every
+# request until it expires): the signature check and claim parsing are a pure function of
+# the text and the key, so only the times are checked again on each use.
+VERIFIED_TOKENS_KEPT = 4096
+
+
 class JwtTokenIssuer:
     def __init__(self, private_key: Ed25519PrivateKey, settings: TokenSettings) -> None:
         self._private_key = private_key
         self._public_key: Ed25519PublicKey = private_key.public_key()
         self._settings = settings
+        self._verified: dict[str, AccessClaims] = {}
 
     def issue_access_token(
         self, *, user_id: UUID, session_id: UUID, roles: frozenset[Role], now: datetime
@@ -77,6 +84,22 @@ class JwtTokenIssuer:
         return IssuedAccessToken(token=token, expires_in=int(ttl.total_seconds()))
 
     def verify_access_token(self, token: str, *, now: datetime) -> AccessClaims:
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._verify_signed(token)
+            if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+                del self._verified[next(iter(self._verified))]  # the oldest
+            self._verified[token] = claims
+        # Expiry is checked against the injected clock, not the machine's, so tests and
+        # every runtime agree on "now".
+        if now >= claims.expires_at + self._settings.leeway:
+            raise InvalidToken("access token has expired")
+        if claims.issued_at > now + self._settings.leeway:
+            raise InvalidToken("access token is not valid yet")
+        return claims
+
+    def _verify_signed(self, token: str) -> AccessClaims:
+        """Signature, header, issuer, audience and claims; not the times."""
         try:
             header = jwt.get_unverified_header(token)
             if header.get("alg") != ALGORITHM or header.get("typ") != HEADER_TYPE:
@@ -90,24 +113,16 @@ class JwtTokenIssuer:
                 leeway=self._settings.leeway,
                 options={"require": _REQUIRED, "verify_exp": False, "verify_iat": False},
             )
-            issued_at = datetime.fromtimestamp(int(claims["iat"]), tz=now.tzinfo)
-            expires_at = datetime.fromtimestamp(int(claims["exp"]), tz=now.tzinfo)
-            # Expiry is checked against the injected clock, not the machine's, so tests and
-            # every runtime agree on "now".
-            if now >= expires_at + self._settings.leeway:
-                raise InvalidToken("access token has expired")
-            if issued_at > now + self._settings.leeway:
-                raise InvalidToken("access token is not valid yet")
             if claims["token_type"] != TOKEN_TYPE:
                 raise InvalidToken("not an access token")
             return AccessClaims(
                 user_id=UUID(claims["sub"]),
                 session_id=UUID(claims["sid"]),
                 roles=parse_roles(claims["roles"]),
-                issued_at=issued_at,
-                expires_at=expires_at,
+                issued_at=datetime.fromtimestamp(int(claims["iat"]), tz=UTC),
+                expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=UTC),
             )
         except InvalidToken:
             raise
-        except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
+        except (jwt.PyJWTError, ValueError, TypeError, KeyError, OverflowError, OSError) as exc:
             raise InvalidToken("invalid access token") from exc
