@@ -11,7 +11,9 @@ vet's week of leave, owners with pets; the app's event backbone fills booking's 
 `POST /bookings`, spread at random, so the busy intervals are realistic.
 
 Measured: `wrk -t2 -c<connections> -d<seconds>s --latency` against `petpro serve --workers
-<workers>` and against the baseline under the same uvicorn settings, each request asking
+<workers>` (its relays, consumers and sweepers off, as when a separate `petpro worker` runs
+them; `--inprocess-workers` measures the all-in-one deployment instead) and against the
+baseline under the same uvicorn settings, each request asking
 for 30 days of slots (windows starting on one of the next seven days, any vet), with an
 owner's access token. Each server gets a short warm-up; rounds alternate which goes first.
 Both answers are checked to be the same document before the runs.
@@ -113,6 +115,13 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers of each server")
     parser.add_argument("--owners", type=int, default=50)
+    parser.add_argument(
+        "--inprocess-workers",
+        action="store_true",
+        help="run petpro serve all-in-one, its relays, consumers and sweepers in the same "
+        "processes (by default they are off, as with a separate `petpro worker`, and as the "
+        "booking benchmark measures)",
+    )
     parser.add_argument(
         "--booked", type=float, default=0.25, help="share of the 30 days' slots booked first"
     )
@@ -401,7 +410,11 @@ def main() -> int:
         started = time.perf_counter()
         seeded = asyncio.run(_seed(database_url, data_dir, args.owners))
         asyncio.run(add_closures(database_url, data_dir, seeded, zone))
-        env = app_environment(database_url, data_dir)
+        env = app_environment(
+            database_url,
+            data_dir,
+            PETPRO_INPROCESS_WORKERS="true" if args.inprocess_workers else "false",
+        )
         product = petpro_serve(
             "petpro", workers=args.workers, env=env, engine_variant=args.engine_variant
         )
