@@ -56,18 +56,29 @@ Handler = Callable[[Request, asyncpg.Pool], Awaitable[tuple[int, bytes, list[tup
 
 
 class Verifier:
-    """The access-token checks of adapters.security.tokens.JwtTokenIssuer, on the same key."""
+    """The access-token checks of adapters.security.tokens.JwtTokenIssuer, on the same key,
+    remembering verified tokens by their text as it does (the expiry checked on every use)."""
 
     def __init__(self, key_file: str) -> None:
         with open(key_file, "rb") as pem:
             key = serialization.load_pem_private_key(pem.read(), password=None)
         assert isinstance(key, Ed25519PrivateKey)
         self._public_key = key.public_key()
+        self._verified: dict[str, tuple[Claims, int]] = {}
 
     def verify(self, headers: dict[bytes, bytes]) -> Claims:
         scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise HttpError(401, "a bearer access token is required")
+        kept = self._verified.get(token)
+        if kept is None:
+            kept = self._verified[token] = self._verify_signed(token)
+        claims, expires = kept
+        if time.time() >= expires + LEEWAY_SECONDS:
+            raise HttpError(401, "access token has expired")
+        return claims
+
+    def _verify_signed(self, token: str) -> tuple[Claims, int]:
         try:
             header = jwt.get_unverified_header(token)
             if header.get("alg") != "EdDSA" or header.get("typ") != "at+jwt":
@@ -83,10 +94,10 @@ class Verifier:
             )
         except jwt.PyJWTError as exc:
             raise HttpError(401, "invalid access token") from exc
-        now = time.time()
-        if now >= int(claims["exp"]) + LEEWAY_SECONDS or claims["token_type"] != "access":  # noqa: S105
-            raise HttpError(401, "access token has expired")
-        return Claims(user_id=UUID(claims["sub"]), session_id=UUID(claims["sid"]))
+        if claims["token_type"] != "access":  # noqa: S105
+            raise HttpError(401, "not an access token")
+        verified = Claims(user_id=UUID(claims["sub"]), session_id=UUID(claims["sid"]))
+        return verified, int(claims["exp"])
 
 
 def json_response(
