@@ -58,3 +58,18 @@ def test_rendered_slots_are_kept_per_computation_and_bounded() -> None:
         answer = computed.between(computed.starts[0], computed.starts[-1] + timedelta(1))
         renderer.document(clinic_id, service_id, answer)
     assert list(renderer._fragments) == [1, 2]
+
+
+def test_whole_documents_are_kept_per_part_and_bounded() -> None:
+    renderer = AvailabilityRenderer(documents=2)
+    computed = ComputedSlots(key="k", slots=_slots())
+    clinic_id, service_id = new_id(), new_id()
+    parts = [computed.between(computed.starts[n], computed.starts[n + 5]) for n in range(3)]
+    documents = [renderer.document(clinic_id, service_id, part) for part in parts]
+
+    assert len(set(documents)) == 3
+    assert renderer.document(clinic_id, service_id, parts[2]) is documents[2]  # kept
+    assert len(renderer._documents) == 2
+    again = renderer.document(clinic_id, service_id, parts[0])  # dropped: rendered again
+    assert again == documents[0] and again is not documents[0]
+    assert renderer.document(new_id(), service_id, parts[2]) != documents[2]

@@ -21,16 +21,29 @@ _SLOT = TypeAdapter(SlotView)
 
 
 class AvailabilityRenderer:
-    """Keeps the rendered slots of the `capacity` most recently used computations."""
+    """Keeps the rendered slots of the `capacity` most recently used computations, and the
+    `documents` most recently sent answers whole (a month is about 340 KiB; asked again
+    until a booking or the clock moves it, it is sent as it is)."""
 
-    def __init__(self, capacity: int = 128) -> None:
+    def __init__(self, capacity: int = 128, documents: int = 16) -> None:
         self._capacity = capacity
         self._fragments: OrderedDict[Hashable, tuple[bytes, ...]] = OrderedDict()
+        self._documents: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._documents_kept = documents
 
     def document(self, clinic_id: UUID, service_id: UUID, answer: AvailableSlots) -> bytes:
+        key = (clinic_id, service_id, answer.computed.key, answer.first, answer.last)
+        found = self._documents.get(key)
+        if found is not None:
+            self._documents.move_to_end(key)
+            return found
         fragments = self._rendered(answer.computed)[answer.first : answer.last]
         head = f'{{"clinic_id":"{clinic_id}","service_id":"{service_id}","slots":['.encode()
-        return head + b",".join(fragments) + b"]}"
+        document = head + b",".join(fragments) + b"]}"
+        self._documents[key] = document
+        while len(self._documents) > self._documents_kept:
+            self._documents.popitem(last=False)
+        return document
 
     def _rendered(self, computed: ComputedSlots) -> tuple[bytes, ...]:
         found = self._fragments.get(computed.key)
