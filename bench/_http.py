@@ -57,31 +57,15 @@ class ServerCommand:
     ready_path: str = "/health/ready"
 
 
-VARIANTS_DIR = ROOT / "bench" / "variants"
-ENGINE_VARIANTS = ("pool", "noping", "asyncpg")
-
-
 def petpro_serve(
     name: str,
     *,
     workers: int,
     env: Mapping[str, str],
     ready_path: str = "/health/ready",
-    engine_variant: str = "",
 ) -> ServerCommand:
-    """`petpro serve` as deployed (uvicorn, `workers` processes, its own logging); with an
-    `engine_variant` (see bench/variants/sitecustomize.py) its PostgreSQL engine is built
-    differently."""
+    """`petpro serve` as deployed (uvicorn, `workers` processes, its own logging)."""
     petpro = str(Path(PYTHON).with_name("petpro"))
-    if engine_variant:
-        unknown = set(engine_variant.split(",")) - set(ENGINE_VARIANTS)
-        if unknown:
-            raise ValueError(f"unknown engine variant {sorted(unknown)}: {ENGINE_VARIANTS}")
-        env = {
-            **env,
-            "PYTHONPATH": str(VARIANTS_DIR),
-            "BENCH_ENGINE_VARIANT": engine_variant,
-        }
     return ServerCommand(
         name=name,
         argv=(

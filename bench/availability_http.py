@@ -129,12 +129,6 @@ def arguments() -> argparse.Namespace:
         "--only", choices=("petpro", "raw"), help="measure one server only (profiling)"
     )
     parser.add_argument(
-        "--engine-variant",
-        default="",
-        help="measure petpro with its PostgreSQL engine built differently: any of pool, "
-        "noping, asyncpg, comma-separated (see bench/variants/sitecustomize.py)",
-    )
-    parser.add_argument(
         "--quiet-load",
         type=float,
         default=1.0,
@@ -403,8 +397,6 @@ def main() -> int:
         f"workers per server, wrk -t2 -c{args.connections}, {args.rounds} rounds of "
         f"{args.seconds:.0f} s (warm-up {args.warmup:.0f} s), {os.cpu_count()} CPUs"
     )
-    if args.engine_variant:
-        print(f"petpro's engine variant: {args.engine_variant} (bench/variants/sitecustomize.py)")
     with fresh_database(args.database_url) as database_url, work_directory("petpro-bench-") as work:
         data_dir = work / "data"
         started = time.perf_counter()
@@ -415,9 +407,7 @@ def main() -> int:
             data_dir,
             PETPRO_INPROCESS_WORKERS="true" if args.inprocess_workers else "false",
         )
-        product = petpro_serve(
-            "petpro", workers=args.workers, env=env, engine_variant=args.engine_variant
-        )
+        product = petpro_serve("petpro", workers=args.workers, env=env)
         raw = uvicorn_app(
             "raw",
             "bench.baselines.raw_availability:app",
