@@ -157,7 +157,6 @@ class InMemoryRefreshTokenRepository:
                 self._tokens[key] = replace(token, revoked_at=at)
 
 
-
 class InMemoryLoginFailureLog:
     def __init__(self, state: AuthState) -> None:
         self._failures = state.login_failures

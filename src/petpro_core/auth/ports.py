@@ -93,7 +93,6 @@ class RefreshTokenRepository(Protocol):
     async def revoke_all_of_user(self, user_id: UUID, at: datetime) -> None: ...
 
 
-
 class LoginFailureLog(Protocol):
     async def record(self, key: str, at: datetime) -> None: ...
 
