@@ -143,6 +143,7 @@ async def test_a_violation_is_sqlalchemys_integrity_error(
     if database.dialect_name == "postgresql":
         assert sqlstate(raised.value) == "23505"
         assert "pk_idempotency_keys" in str(raised.value.orig)
+    assert raised.value.__cause__ is raised.value.orig  # chained as SQLAlchemy chains it
     await INSERT.execute(connection, record("k2"))  # usable again after the rollback
     await connection.commit()
     assert await stored(database) == ["k2"]

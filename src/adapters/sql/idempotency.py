@@ -46,21 +46,6 @@ COMPLETED = "completed"
 _CLAIM_ATTEMPTS = 3
 
 
-# What a claim writes: a fresh in-flight record.
-_FRESH = (
-    "scope",
-    "key",
-    "fingerprint",
-    "state",
-    "status_code",
-    "response_headers",
-    "response_body",
-    "created_at",
-    "locked_until",
-    "expires_at",
-)
-
-
 class SqlIdempotencyStore:
     def __init__(self, database: SqlDatabase, table: Table) -> None:
         self._database = database
@@ -72,7 +57,7 @@ class SqlIdempotencyStore:
         self._upsert = Statement(
             statement.on_conflict_do_update(
                 index_elements=[t.c.scope, t.c.key],
-                set_={name: new[name] for name in _FRESH if name not in {"scope", "key"}},
+                set_={c.name: new[c.name] for c in t.columns if not c.primary_key},
                 where=or_(
                     t.c.expires_at <= new.created_at,
                     and_(

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy.exc import DBAPIError, InvalidRequestError, MultipleResultsFound, NoResultFound
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -146,7 +146,7 @@ class Statement:
                     return Rows(_rows(plan, records), len(records))
                 status = await driver.execute(plan.sql, *arguments)
             except BaseException as error:
-                raise await _translated(connection, adapted, error, plan.sql, arguments) from None
+                await _raise_translated(connection, adapted, error, plan.sql, arguments)
         return Rows([], _rowcount(status))
 
     async def execute_many(
@@ -169,7 +169,7 @@ class Statement:
                 await _start_driver_transaction(adapted)
                 await driver.executemany(plan.sql, arguments)
             except BaseException as error:
-                raise await _translated(connection, adapted, error, plan.sql, arguments) from None
+                await _raise_translated(connection, adapted, error, plan.sql, arguments)
 
     async def _through_sqlalchemy(
         self, connection: AsyncConnection, parameters: Mapping[str, Any]
@@ -271,16 +271,16 @@ async def _start_driver_transaction(adapted: Any) -> None:
         await adapted._start_transaction()
 
 
-async def _translated(
+async def _raise_translated(
     connection: AsyncConnection, adapted: Any, error: BaseException, sql: str, arguments: Any
-) -> BaseException:
-    """The `sqlalchemy.exc` error SQLAlchemy would have raised for the driver's `error`;
-    a connection the error broke is invalidated, as SQLAlchemy does. A cancellation (or
-    another exit) mid-statement leaves the driver's protocol state unknown: the connection
-    is invalidated (closed, never returned to the pool) and the exit goes on."""
+) -> NoReturn:
+    """Raise the `sqlalchemy.exc` error SQLAlchemy would have raised for the driver's
+    `error`; a connection the error broke is invalidated, as SQLAlchemy does. A cancellation
+    (or another exit) mid-statement leaves the driver's protocol state unknown: the
+    connection is invalidated (closed, never returned to the pool) and the exit goes on."""
     if not isinstance(error, Exception):
         connection.sync_connection.invalidate()  # type: ignore[union-attr]
-        return error
+        raise error
     try:
         adapted._handle_exception(error)
     except Exception as dbapi_error:
@@ -291,13 +291,11 @@ async def _translated(
     broken = dialect.is_disconnect(translated, adapted, None)  # type: ignore[arg-type]
     if broken:
         await connection.invalidate()
-    wrapped = DBAPIError.instance(
+    raise DBAPIError.instance(
         sql,
         arguments,
         translated,
         dialect.loaded_dbapi.Error,
         connection_invalidated=broken,
         dialect=dialect,
-    )
-    wrapped.__cause__ = translated
-    return wrapped
+    ) from translated
