@@ -51,6 +51,13 @@ def test_new_ids_are_unique() -> None:
     assert len({new_id() for _ in range(2000)}) == 2000
 
 
+def test_new_ids_made_within_one_millisecond_still_increase() -> None:
+    # "Later wins" rules compare event ids; thousands are made per millisecond here.
+    made = [new_id() for _ in range(20_000)]
+    assert made == sorted(made)
+    assert all(value.version == 7 and value.variant == uuid.RFC_4122 for value in made)
+
+
 def test_parse_id_accepts_uuids_and_their_text_and_rejects_the_rest() -> None:
     value = new_id()
     assert parse_id(value) is value
