@@ -378,6 +378,44 @@ async def test_the_busy_fingerprint_changes_exactly_when_busy_can(
         assert await unit.bookings.busy_fingerprint([], at(0), at(23)) == empty
 
 
+async def test_the_offer_comes_with_the_busy_fingerprint_of_its_vets(
+    uow: UnitOfWorkFactory,
+) -> None:
+    clinic_id, service_id, ana, ben, cy = new_id(), new_id(), new_id(), new_id(), new_id()
+    clinic, service = (
+        a_clinic(clinic_id, 1),
+        a_service(service_id, clinic_id, 1, vet_ids=(ana, ben)),
+    )
+
+    async def search(vet_id: UUID | None = None, service: UUID = service_id) -> tuple[Any, Any]:
+        async with uow() as unit:
+            return await unit.clinics.offer_with_busy_fingerprint(
+                clinic_id, service, vet_id, at(9), at(12)
+            )
+
+    async def fingerprint(*vets: UUID) -> str:
+        async with uow() as unit:
+            return await unit.bookings.busy_fingerprint(vets, at(9), at(12))
+
+    assert await search() == ((None, None, None), None)  # nothing known yet
+    async with uow() as unit:
+        await unit.clinics.apply_clinic(clinic)
+        await unit.clinics.apply_service(service)
+        await unit.commit()
+    await add(uow, a_booking(ana, at(10)), a_booking(cy, at(10)), a_booking(ben, at(15)))
+
+    offer, every_vet = await search()
+    assert offer == (clinic, service, None)
+    assert every_vet == await fingerprint(ana, ben)  # the service's vets, not cy
+    assert every_vet != await fingerprint()
+    assert (await search(cy))[1] == await fingerprint(cy)  # the vet asked for
+    assert (await search(service=new_id()))[1] is None  # an unknown service
+
+    await add(uow, a_booking(ben, at(11)))
+    assert (await search())[1] not in {every_vet, None}
+    assert (await search())[1] == await fingerprint(ana, ben)
+
+
 async def test_an_owners_bookings_come_soonest_first_with_the_total(
     uow: UnitOfWorkFactory,
 ) -> None:

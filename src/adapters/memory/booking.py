@@ -59,6 +59,17 @@ class BookingState:
         )
 
 
+def _busy_fingerprint(
+    bookings: dict[UUID, Booking], vet_ids: Sequence[UUID], start: datetime, end: datetime
+) -> str:
+    vets = set(vet_ids)
+    return busy_fingerprint_of(
+        (b.booking_id, b.version)
+        for b in bookings.values()
+        if b.is_active and b.vet_id in vets and b.blocked_from < end and start < b.blocked_until
+    )
+
+
 class InMemoryPetCacheRepository:
     def __init__(self, state: BookingState) -> None:
         self._cache = state.pet_cache
@@ -99,6 +110,16 @@ class InMemoryClinicCacheRepository:
             state.services.get(service_id),
             state.schedules.get(clinic_id),
         )
+
+    async def offer_with_busy_fingerprint(
+        self, clinic_id: UUID, service_id: UUID, vet_id: UUID | None, start: datetime, end: datetime
+    ) -> tuple[tuple[CachedClinic | None, CachedService | None, CachedSchedule | None], str | None]:
+        offer = await self.offer(clinic_id, service_id)
+        service = offer[1]
+        if service is None:
+            return offer, None
+        vets = [vet_id] if vet_id is not None else list(service.vet_ids)
+        return offer, _busy_fingerprint(self._state.bookings, vets, start, end)
 
     async def apply_clinic(self, clinic: CachedClinic) -> None:
         if clinic.supersedes(self._state.clinics.get(clinic.clinic_id)):
@@ -164,12 +185,7 @@ class InMemoryBookingRepository:
     async def busy_fingerprint(
         self, vet_ids: Sequence[UUID], start: datetime, end: datetime
     ) -> str:
-        vets = set(vet_ids)
-        return busy_fingerprint_of(
-            (b.booking_id, b.version)
-            for b in self._bookings.values()
-            if b.is_active and b.vet_id in vets and b.blocked_from < end and start < b.blocked_until
-        )
+        return _busy_fingerprint(self._bookings, vet_ids, start, end)
 
     async def list_for_owner(
         self, owner_id: UUID, page: PageRequest, status: BookingStatus | None = None

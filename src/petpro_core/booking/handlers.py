@@ -601,13 +601,10 @@ class BookingHandlers:
         def vets_of(service: CachedService) -> list[UUID]:
             return list(vet_filter) if vet_filter else sorted(service.vet_ids)
 
-        fingerprint: str | None = None
-        async with self._deps.uow() as uow:
-            cached = await uow.clinics.offer(cmd.clinic_id, cmd.service_id)
-            if cached[1] is not None:  # the usual case: one transaction is enough
-                fingerprint = await uow.bookings.busy_fingerprint(
-                    vets_of(cached[1]), busy_start, busy_end
-                )
+        async with self._deps.uow() as uow:  # the usual case: this one read is enough
+            cached, fingerprint = await uow.clinics.offer_with_busy_fingerprint(
+                cmd.clinic_id, cmd.service_id, cmd.vet_id, busy_start, busy_end
+            )
         offer = await self._offer_from(cached, cmd.clinic_id, cmd.service_id, for_reschedule=True)
         vets = vets_of(offer.service)
         if fingerprint is None or offer.service is not cached[1]:

@@ -75,6 +75,15 @@ class ClinicCacheRepository(Protocol):
         what every search and booking reads, so stores may keep them parsed by version."""
         ...
 
+    async def offer_with_busy_fingerprint(
+        self, clinic_id: UUID, service_id: UUID, vet_id: UUID | None, start: datetime, end: datetime
+    ) -> tuple[tuple[CachedClinic | None, CachedService | None, CachedSchedule | None], str | None]:
+        """`offer`, and from the same read `BookingRepository.busy_fingerprint` over [start,
+        end) of `vet_id`, or of every vet of the service as stored; None when the service is
+        unknown. What an availability search reads first, in one round trip where the
+        store can."""
+        ...
+
     async def apply_clinic(self, clinic: CachedClinic) -> None: ...
 
     async def apply_service(self, service: CachedService) -> None: ...

@@ -36,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnClause
 
 from adapters.sql.booking.repositories import ConnectionGetter
@@ -84,38 +85,46 @@ _VETS: dict[str, ColumnElement[bool]] = {
 }
 
 
-def _busy_where(dialect: str) -> ColumnElement[bool]:
+def busy_where(vets: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Active bookings of `vets` whose blocked interval overlaps [:start, :end)."""
     return and_(
-        _VETS[dialect],
+        vets,
         _ACTIVE,
         bookings.c.blocked_from < bindparam("end", type_=_TIMESTAMP),
         bookings.c.blocked_until > bindparam("start", type_=_TIMESTAMP),
     )
 
 
+def busy_fingerprint_on_postgresql(vets: ColumnElement[bool]) -> Select[Any]:
+    """PostgreSQL sums a 64-bit hash of each blocking booking's id, seeded with its version,
+    in the database, so a search that finds its answer kept sends no rows
+    (`uuid_hash_extended` hashes the id as it is stored: half the cost of hashing its text);
+    SQLite (local, no such function) sends the pairs and they are hashed here. Columns
+    `busy_count` and `busy_total` (see `fingerprint_text`)."""
+    return select(
+        func.count().label("busy_count"),
+        func.coalesce(
+            func.sum(func.uuid_hash_extended(bookings.c.booking_id, bookings.c.version)), 0
+        ).label("busy_total"),
+    ).where(busy_where(vets))
+
+
+def fingerprint_text(count: int, total: int) -> str:
+    return f"{count}:{total}"
+
+
 # The blocked intervals of the vets' active bookings overlapping [start, end).
 _BUSY = {
     dialect: Statement(
         select(bookings.c.vet_id, bookings.c.blocked_from, bookings.c.blocked_until)
-        .where(_busy_where(dialect))
+        .where(busy_where(_VETS[dialect]))
         .order_by(bookings.c.blocked_from, bookings.c.vet_id)
     )
     for dialect in _VETS
 }
-# PostgreSQL sums a 64-bit hash of each blocking booking's id, seeded with its version, in
-# the database, so a search that finds its answer kept sends no rows (`uuid_hash_extended`
-# hashes the id as it is stored: half the cost of hashing its text); SQLite (local, no such
-# function) sends the pairs and they are hashed here.
-_BUSY_FINGERPRINT_PG = Statement(
-    select(
-        func.count(),
-        func.coalesce(
-            func.sum(func.uuid_hash_extended(bookings.c.booking_id, bookings.c.version)), 0
-        ),
-    ).where(_busy_where("postgresql"))
-)
+_BUSY_FINGERPRINT_PG = Statement(busy_fingerprint_on_postgresql(_VETS["postgresql"]))
 _BUSY_PAIRS: Select[Any] = select(bookings.c.booking_id, bookings.c.version).where(
-    _busy_where("sqlite")
+    busy_where(_VETS["sqlite"])
 )
 
 
@@ -269,13 +278,7 @@ class SqlBookingRepository:
     async def busy_fingerprint(
         self, vet_ids: Sequence[UUID], start: datetime, end: datetime
     ) -> str:
-        connection = self._connection()
-        parameters = {"vet_ids": list(vet_ids), "start": start, "end": end}
-        if connection.dialect.name == "postgresql":
-            count, total = (await _BUSY_FINGERPRINT_PG.execute(connection, parameters)).one()
-            return f"{count}:{total}"
-        rows = (await connection.execute(_BUSY_PAIRS, parameters)).all()
-        return busy_fingerprint_of((row.booking_id, row.version) for row in rows)
+        return await busy_fingerprint(self._connection(), vet_ids, start, end)
 
     async def list_for_owner(
         self, owner_id: UUID, page: PageRequest, status: BookingStatus | None = None
@@ -324,3 +327,15 @@ class SqlBookingRepository:
             limit=page.limit,
             offset=page.offset,
         )
+
+
+async def busy_fingerprint(
+    connection: AsyncConnection, vet_ids: Sequence[UUID], start: datetime, end: datetime
+) -> str:
+    """`BookingRepository.busy_fingerprint` on `connection`."""
+    parameters = {"vet_ids": list(vet_ids), "start": start, "end": end}
+    if connection.dialect.name == "postgresql":
+        row = (await _BUSY_FINGERPRINT_PG.execute(connection, parameters)).one()
+        return fingerprint_text(row.busy_count, row.busy_total)
+    rows = (await connection.execute(_BUSY_PAIRS, parameters)).all()
+    return busy_fingerprint_of((row.booking_id, row.version) for row in rows)

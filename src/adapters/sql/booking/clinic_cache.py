@@ -9,17 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import ColumnElement, Table, Uuid, any_, bindparam, cast, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import Insert
 
+from adapters.sql.booking.bookings import (
+    busy_fingerprint,
+    busy_fingerprint_on_postgresql,
+    fingerprint_text,
+)
 from adapters.sql.booking.repositories import ConnectionGetter
-from adapters.sql.booking.tables import clinic_cache, schedule_cache, service_cache
+from adapters.sql.booking.tables import bookings, clinic_cache, schedule_cache, service_cache
 from adapters.sql.statements import Statement
 from petpro_core.booking.domain.clinic_cache import CachedClinic, CachedSchedule, CachedService
 from petpro_core.contracts.clinic import (
@@ -202,24 +208,47 @@ def _schedule_from(row: Any) -> CachedSchedule:
 # JSON each time cost more than the search's SQL. One statement reads the three stored
 # versions, and an entry is parsed again only when its version moved. Keyed by database too
 # (tests run many); an entry written through this process is dropped at once.
-_VERSIONS = Statement(
-    select(
-        select(clinic_cache.c.version)
-        .where(clinic_cache.c.clinic_id == bindparam("clinic_id"))
-        .scalar_subquery()
-        .label("clinic"),
-        select(service_cache.c.version)
-        .where(service_cache.c.service_id == bindparam("service_id"))
-        .scalar_subquery()
-        .label("service"),
-        select(schedule_cache.c.version)
-        .where(schedule_cache.c.clinic_id == bindparam("clinic_id"))
-        .scalar_subquery()
-        .label("schedule"),
-    )
+_VERSION_COLUMNS = (
+    select(clinic_cache.c.version)
+    .where(clinic_cache.c.clinic_id == bindparam("clinic_id"))
+    .scalar_subquery()
+    .label("clinic"),
+    select(service_cache.c.version)
+    .where(service_cache.c.service_id == bindparam("service_id"))
+    .scalar_subquery()
+    .label("service"),
+    select(schedule_cache.c.version)
+    .where(schedule_cache.c.clinic_id == bindparam("clinic_id"))
+    .scalar_subquery()
+    .label("schedule"),
 )
+_VERSIONS = Statement(select(*_VERSION_COLUMNS))
+
+
+def _versions_and_busy(vets: ColumnElement[bool]) -> Statement:
+    """PostgreSQL: the versions and the busy fingerprint of `vets` in one statement."""
+    busy = busy_fingerprint_on_postgresql(vets).subquery()
+    return Statement(select(*_VERSION_COLUMNS, busy.c.busy_count, busy.c.busy_total))
+
+
+# The vets of a search: the one asked for, or every vet of the service as stored.
+_VERSIONS_AND_BUSY = {
+    True: _versions_and_busy(bookings.c.vet_id == bindparam("vet_id", type_=Uuid())),
+    # ANY(ARRAY(subquery)), not IN (subquery): the planner then reads the vets first and
+    # scans the partial index, where a semi-join scanned every booking (0.26 vs 3.1 ms).
+    False: _versions_and_busy(
+        bookings.c.vet_id
+        == any_(
+            func.array(
+                select(cast(func.jsonb_array_elements_text(service_cache.c.vet_ids), Uuid()))
+                .where(service_cache.c.service_id == bindparam("service_id"))
+                .scalar_subquery()
+            )
+        )
+    ),
+}
 _MAX_PARSED = 10_000
-_parsed: dict[tuple[str, str, UUID], Any] = {}
+_parsed: dict[tuple[URL, str, UUID], Any] = {}
 
 
 class SqlClinicCacheRepository:
@@ -233,6 +262,32 @@ class SqlClinicCacheRepository:
         versions = (
             await _VERSIONS.execute(connection, {"clinic_id": clinic_id, "service_id": service_id})
         ).one()
+        return await self._offer_at(connection, clinic_id, service_id, versions)
+
+    async def offer_with_busy_fingerprint(
+        self, clinic_id: UUID, service_id: UUID, vet_id: UUID | None, start: datetime, end: datetime
+    ) -> tuple[tuple[CachedClinic | None, CachedService | None, CachedSchedule | None], str | None]:
+        connection = self._connection()
+        if connection.dialect.name != "postgresql":  # local: two statements cost little
+            offer = await self.offer(clinic_id, service_id)
+            if offer[1] is None:
+                return offer, None
+            vets = [vet_id] if vet_id is not None else list(offer[1].vet_ids)
+            return offer, await busy_fingerprint(connection, vets, start, end)
+        parameters = {"clinic_id": clinic_id, "service_id": service_id, "start": start, "end": end}
+        if vet_id is not None:
+            parameters["vet_id"] = vet_id
+        statement = _VERSIONS_AND_BUSY[vet_id is not None]
+        row = (await statement.execute(connection, parameters)).one()
+        offer = await self._offer_at(connection, clinic_id, service_id, row)
+        if offer[1] is None:
+            return offer, None
+        return offer, fingerprint_text(row.busy_count, row.busy_total)
+
+    async def _offer_at(
+        self, connection: AsyncConnection, clinic_id: UUID, service_id: UUID, versions: Any
+    ) -> tuple[CachedClinic | None, CachedService | None, CachedSchedule | None]:
+        """The entries at the stored `versions`: kept ones, or read and parsed again."""
         database = _database_of(connection)
         clinic = await self._kept(database, "clinic", clinic_id, versions.clinic, self.clinic)
         service = await self._kept(database, "service", service_id, versions.service, self.service)
@@ -243,7 +298,7 @@ class SqlClinicCacheRepository:
 
     async def _kept(
         self,
-        database: str,
+        database: URL,
         kind: str,
         key: UUID,
         version: int | None,
@@ -296,5 +351,5 @@ class SqlClinicCacheRepository:
         _parsed.pop((_database_of(connection), *entry), None)
 
 
-def _database_of(connection: AsyncConnection) -> str:
-    return connection.engine.url.render_as_string(hide_password=True)
+def _database_of(connection: AsyncConnection) -> URL:
+    return connection.engine.url  # hashable; the same for every engine on one database
