@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, nullcontext
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -208,21 +207,17 @@ class SqlDatabase:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(waiter.wait(), seconds)
 
-    @asynccontextmanager
-    async def transaction_slot(self) -> AsyncIterator[None]:
+    def transaction_slot(self) -> AbstractAsyncContextManager[None]:
         """Hold for the life of a unit of work. SQLite has one writer at a time, and every
         transaction here begins IMMEDIATE; queuing them in this process is much cheaper than
         letting connections collide in SQLite's sleeping busy handler (other processes still
-        meet busy_timeout). PostgreSQL needs no slot. Not re-entrant: never nest two units of
-        work of one SQLite database in one task."""
+        meet busy_timeout). PostgreSQL needs no slot (a no-op, cheap on every request). Not
+        re-entrant: never nest two units of work of one SQLite database in one task."""
         if self._dialect != "sqlite":
-            async with nullcontext():
-                yield
-            return
+            return nullcontext()
         if self._sqlite_writer is None:
             self._sqlite_writer = asyncio.Lock()
-        async with self._sqlite_writer:
-            yield
+        return self._sqlite_writer
 
 
 def install_sqlite_listeners(engine: Engine, main_file: Path) -> None:

@@ -46,8 +46,7 @@ class SqlUnitOfWork:
         if self._connection is not None:
             raise RuntimeError("this unit of work is already open")
         async with AsyncExitStack() as resources:
-            if self._database.dialect_name == "sqlite":  # PostgreSQL needs no slot
-                await resources.enter_async_context(self._database.transaction_slot())
+            await resources.enter_async_context(self._database.transaction_slot())
             self._connection = await resources.enter_async_context(self._database.engine.connect())
             self._resources = resources.pop_all()  # released in __aexit__: connection, then slot
         self._pending = []
