@@ -155,16 +155,14 @@ class SqlInbox:
                 connection, {"consumer": consumer, "ids": ids, "handled_at": handled_at}
             )
             return set(claimed.scalars())
-        else:
-            rows = [{"consumer": consumer, "event_id": i, "handled_at": handled_at} for i in ids]
-            statement = (
-                sqlite_insert(self._table)
-                .values(rows)
-                .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
-                .returning(self._table.c.event_id)
-            )
-            result = await connection.execute(statement)
-        return set(result.scalars())
+        rows = [{"consumer": consumer, "event_id": i, "handled_at": handled_at} for i in ids]
+        statement = (
+            sqlite_insert(self._table)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+            .returning(self._table.c.event_id)
+        )
+        return set((await connection.execute(statement)).scalars())
 
     async def prune(self, handled_before: datetime) -> int:
         statement = delete(self._table).where(self._table.c.handled_at < handled_before)

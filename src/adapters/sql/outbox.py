@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -49,11 +50,6 @@ async def write_outbox(
         await _insert_into(outbox).execute_many(connection, rows)
 
 
-_INSERTS: dict[Table, Statement] = {}
-
-
+@functools.cache
 def _insert_into(outbox: Table) -> Statement:
-    statement = _INSERTS.get(outbox)
-    if statement is None:
-        statement = _INSERTS[outbox] = Statement(insert(outbox))
-    return statement
+    return Statement(insert(outbox))

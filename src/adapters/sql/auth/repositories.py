@@ -49,8 +49,9 @@ from petpro_core.shared.pagination import PageRequest
 ConnectionGetter = Callable[[], AsyncConnection]
 
 _EMAIL_MARKERS = (USERS_EMAIL_UNIQUE, "users.email")
-# Every authenticated request reads its user and asks whether its session is still active.
+_MICROCHIP_MARKERS = (PETS_MICROCHIP_UNIQUE, "pets.microchip")
 _GET_USER = Statement(select(users).where(users.c.id == bindparam("user_id")))
+# Every authenticated request: its user, while the token's session is theirs and active.
 _USER_IN_ACTIVE_SESSION = Statement(
     select(users).where(
         users.c.id == bindparam("user_id"),
@@ -62,7 +63,6 @@ _USER_IN_ACTIVE_SESSION = Statement(
         ),
     )
 )
-_MICROCHIP_MARKERS = (PETS_MICROCHIP_UNIQUE, "pets.microchip")
 
 
 class _SqlRepository:

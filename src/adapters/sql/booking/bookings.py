@@ -98,9 +98,8 @@ def busy_where(vets: ColumnElement[bool]) -> ColumnElement[bool]:
 def busy_fingerprint_on_postgresql(vets: ColumnElement[bool]) -> Select[Any]:
     """PostgreSQL sums a 64-bit hash of each blocking booking's id, seeded with its version,
     in the database, so a search that finds its answer kept sends no rows
-    (`uuid_hash_extended` hashes the id as it is stored: half the cost of hashing its text);
-    SQLite (local, no such function) sends the pairs and they are hashed here. Columns
-    `busy_count` and `busy_total` (see `fingerprint_text`)."""
+    (`uuid_hash_extended` hashes the id as it is stored: half the cost of hashing its text).
+    Columns `busy_count` and `busy_total` (see `fingerprint_text`)."""
     return select(
         func.count().label("busy_count"),
         func.coalesce(
@@ -332,7 +331,8 @@ class SqlBookingRepository:
 async def busy_fingerprint(
     connection: AsyncConnection, vet_ids: Sequence[UUID], start: datetime, end: datetime
 ) -> str:
-    """`BookingRepository.busy_fingerprint` on `connection`."""
+    """`BookingRepository.busy_fingerprint` on `connection`. SQLite (local, no such hash
+    function) sends the pairs and they are hashed here."""
     parameters = {"vet_ids": list(vet_ids), "start": start, "end": end}
     if connection.dialect.name == "postgresql":
         row = (await _BUSY_FINGERPRINT_PG.execute(connection, parameters)).one()
